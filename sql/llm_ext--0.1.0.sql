@@ -1,0 +1,42 @@
+-- llm_ext 0.1.0: language models inside PostgreSQL.
+\echo Use "CREATE EXTENSION llm_ext" to load this file. \quit
+
+-- Tokenization.  Plain text in, plain text out: no BOS/EOS is added and
+-- text that looks like a special token is tokenized as text, so
+-- llm_detokenize(llm_tokenize(s)) = s.  Not STRICT: a NULL model means
+-- llm.default_model, a NULL input gives NULL.  STABLE: the result depends
+-- on the model file, which does not change within a statement.  PARALLEL
+-- SAFE: no backend-local state affects the result; a parallel worker opens
+-- the model itself (a shared mapping, a few milliseconds).
+CREATE FUNCTION llm_tokenize(input text, model text DEFAULT NULL)
+RETURNS integer[]
+AS 'MODULE_PATHNAME', 'sql_llm_tokenize'
+LANGUAGE C STABLE PARALLEL SAFE COST 1000;
+
+CREATE FUNCTION llm_detokenize(tokens integer[], model text DEFAULT NULL)
+RETURNS text
+AS 'MODULE_PATHNAME', 'sql_llm_detokenize'
+LANGUAGE C STABLE PARALLEL SAFE COST 1000;
+
+CREATE FUNCTION llm_token_count(input text, model text DEFAULT NULL)
+RETURNS integer
+AS 'MODULE_PATHNAME', 'sql_llm_token_count'
+LANGUAGE C STABLE PARALLEL SAFE COST 1000;
+
+-- The models in llm.model_dir.  "loaded": open in this backend.
+CREATE FUNCTION llm_models_list(
+    OUT name text,
+    OUT path text,
+    OUT architecture text,
+    OUT parameters bigint,
+    OUT quantization text,
+    OUT context_length bigint,
+    OUT vocab_size bigint,
+    OUT file_bytes bigint,
+    OUT has_chat_template boolean,
+    OUT loaded boolean)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'sql_llm_models_list'
+LANGUAGE C VOLATILE PARALLEL RESTRICTED;
+
+CREATE VIEW llm_models AS SELECT * FROM llm_models_list();

@@ -1,0 +1,14 @@
+/*
+ * llm_ext.h — declarations shared by the glue files.
+ */
+#ifndef LLM_EXT_H
+#define LLM_EXT_H
+
+/* GUC variables (llm_ext.c) */
+extern char *llm_model_dir;
+extern char *llm_default_model;
+
+/* Default for llm.model_dir: $(pg_config --sharedir)/llm_ext/models */
+extern char *llm_default_model_dir(void);
+
+#endif

@@ -109,7 +109,11 @@ typedef struct gguf_file
 	int64_t		st_size;
 } gguf_file;
 
-/* Map path read-only and parse it.  On failure *out is NULL. */
+/*
+ * Map path read-only and parse it.  On failure *out is NULL.  A gguf_file
+ * must come from gguf_open or gguf_parse (the lookups use private indexes
+ * allocated with it), never be built or copied by hand.
+ */
 llm_status	gguf_open(const char *path, gguf_file **out, llm_error *err);
 
 /*

@@ -241,11 +241,14 @@ llm_get_model(const char *name)
 	char	   *path;
 
 	if (name == NULL)
+	{
 		name = llm_default_model;
-	if (name == NULL || name[0] == '\0')
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("no model given and llm.default_model is empty")));
+		if (name == NULL || name[0] == '\0')
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("no model given and llm.default_model is empty"),
+					 errhint("Pass a model name or set llm.default_model.")));
+	}
 
 	path = llm_resolve_model_path(name, false);
 	m = find_cached(name);

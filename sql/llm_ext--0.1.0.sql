@@ -40,3 +40,35 @@ AS 'MODULE_PATHNAME', 'sql_llm_models_list'
 LANGUAGE C VOLATILE PARALLEL RESTRICTED;
 
 CREATE VIEW llm_models AS SELECT * FROM llm_models_list();
+
+-- Generation.  VOLATILE: sampling at temperature > 0 differs per call, and
+-- the model file can change.  PARALLEL RESTRICTED: each call uses this
+-- backend's model cache and KV cache (like random(), backend-local state);
+-- a parallel worker would load its own copy of both for each query, which
+-- costs more than it gains for a per-row function.  COST is high so the
+-- planner evaluates cheap quals first and calls it as rarely as it can.
+CREATE FUNCTION llm_generate(prompt text,
+                             max_tokens integer DEFAULT NULL,
+                             temperature float8 DEFAULT 0,
+                             top_p float8 DEFAULT 1,
+                             top_k integer DEFAULT 0,
+                             seed bigint DEFAULT NULL,
+                             stop text[] DEFAULT NULL,
+                             system text DEFAULT NULL,
+                             raw boolean DEFAULT false,
+                             model text DEFAULT NULL)
+RETURNS text
+AS 'MODULE_PATHNAME', 'sql_llm_generate'
+LANGUAGE C VOLATILE PARALLEL RESTRICTED COST 1000000;
+
+CREATE FUNCTION llm_chat(messages jsonb,
+                         max_tokens integer DEFAULT NULL,
+                         temperature float8 DEFAULT 0,
+                         top_p float8 DEFAULT 1,
+                         top_k integer DEFAULT 0,
+                         seed bigint DEFAULT NULL,
+                         stop text[] DEFAULT NULL,
+                         model text DEFAULT NULL)
+RETURNS text
+AS 'MODULE_PATHNAME', 'sql_llm_chat'
+LANGUAGE C VOLATILE PARALLEL RESTRICTED COST 1000000;

@@ -6,6 +6,8 @@
  */
 #include "postgres.h"
 
+#include <limits.h>
+
 #include "fmgr.h"
 #include "miscadmin.h"
 #include "utils/guc.h"
@@ -17,6 +19,10 @@ PG_MODULE_MAGIC;
 
 char	   *llm_model_dir = NULL;
 char	   *llm_default_model = NULL;
+int			llm_max_tokens = 256;
+int			llm_context_size = 2048;
+int			llm_seed = -1;
+int			llm_threads = 1;
 
 void		_PG_init(void);
 
@@ -66,6 +72,45 @@ _PG_init(void)
 							   PGC_USERSET,
 							   0,
 							   NULL, NULL, NULL);
+
+	DefineCustomIntVariable("llm.max_tokens",
+							"Most tokens a generation produces when max_tokens is NULL.",
+							NULL,
+							&llm_max_tokens,
+							256, 1, 1000000,
+							PGC_USERSET, 0,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("llm.context_size",
+							"Tokens of context (prompt plus generated text) per generation.",
+							"Each backend that generates keeps a KV cache of this many tokens "
+							"(about 23 kB per token for the default model). "
+							"0 means the model's trained context length.",
+							&llm_context_size,
+							2048, 0, 1048576,
+							PGC_USERSET, 0,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("llm.seed",
+							"Random seed for sampling when seed is NULL; -1 picks a new seed per call.",
+							NULL,
+							&llm_seed,
+							-1, -1, INT_MAX,
+							PGC_USERSET, 0,
+							NULL, NULL, NULL);
+
+	/*
+	 * The forward pass runs on the backend's own thread for now; a thread
+	 * pool (with every signal blocked in its workers) comes with the speed
+	 * work, and will widen this range.
+	 */
+	DefineCustomIntVariable("llm.threads",
+							"Threads one generation computes with.",
+							NULL,
+							&llm_threads,
+							1, 1, 1,
+							PGC_USERSET, 0,
+							NULL, NULL, NULL);
 
 	MarkGUCPrefixReserved("llm");
 }

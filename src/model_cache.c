@@ -139,6 +139,9 @@ model_file_unchanged(const LlmModel *m, const char *path)
 static void
 free_model(LlmModel *m)
 {
+	llm_generator_free(m->generator);
+	llm_weights_free(m->weights);
+	llm_chat_template_free(m->chat_template);
 	llm_vocab_free(m->vocab);
 	gguf_close(m->gguf);
 	free(m->name);
@@ -269,4 +272,66 @@ llm_get_model(const char *name)
 	m->next = model_cache;
 	model_cache = m;
 	return m;
+}
+
+llm_generator *
+llm_model_generator(LlmModel *model, int32_t n_ctx)
+{
+	llm_error	err = {0};
+	llm_context_params params;
+	llm_status	st;
+
+	if (strcmp(model->info.architecture, "llama") != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("model \"%s\" has architecture \"%s\", which llm_ext cannot run yet",
+						model->name, model->info.architecture),
+				 errdetail("Tokenization works for it; generation supports the \"llama\" architecture.")));
+	if (model->generator != NULL && model->gen_n_ctx == n_ctx)
+		return model->generator;
+
+	llm_generator_free(model->generator);
+	model->generator = NULL;
+	if (model->weights == NULL)
+	{
+		st = llm_weights_load(model->gguf, &model->hparams, &model->weights, &err);
+		if (st != LLM_OK)
+		{
+			model->weights = NULL;
+			llm_report_error(&err, psprintf("could not load model \"%s\"", model->name));
+		}
+	}
+	params = llm_context_default_params();
+	params.n_ctx = n_ctx;
+	st = llm_generator_create(model->weights, model->vocab, &params, &model->generator, &err);
+	if (st != LLM_OK)
+	{
+		model->generator = NULL;
+		llm_report_error(&err, psprintf("could not create a context for model \"%s\"", model->name));
+	}
+	model->gen_n_ctx = n_ctx;
+	return model->generator;
+}
+
+llm_chat_template *
+llm_model_chat_template(LlmModel *model)
+{
+	llm_error	err = {0};
+	gguf_string tmpl = {NULL, 0};
+	llm_status	st;
+
+	if (model->chat_template != NULL)
+		return model->chat_template;
+	/* A model without a template (or with a non-string one) gets ChatML. */
+	if (gguf_get_str(model->gguf, "tokenizer.chat_template", &tmpl, NULL) != LLM_OK)
+		tmpl.ptr = NULL;
+	st = llm_chat_template_compile(tmpl.ptr, tmpl.ptr ? tmpl.len : 0,
+								   &model->chat_template, &err);
+	if (st != LLM_OK)
+	{
+		model->chat_template = NULL;
+		llm_report_error(&err, psprintf("could not compile the chat template of model \"%s\"",
+										model->name));
+	}
+	return model->chat_template;
 }

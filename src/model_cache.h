@@ -4,7 +4,10 @@
 #ifndef LLM_MODEL_CACHE_H
 #define LLM_MODEL_CACHE_H
 
+#include "chat_template.h"
+#include "generate.h"
 #include "gguf.h"
+#include "llama.h"
 #include "model_info.h"
 #include "tokenizer.h"
 
@@ -21,6 +24,12 @@ typedef struct LlmModel
 	llm_vocab  *vocab;
 	llm_model_info info;
 	llm_hparams hparams;		/* valid when info.architecture is "llama" */
+
+	/* Made on first use by what needs them (generation), NULL until then. */
+	llm_weights *weights;		/* tensor views into the mapping */
+	llm_generator *generator;	/* KV cache + scratch, for gen_n_ctx tokens */
+	int32_t		gen_n_ctx;
+	llm_chat_template *chat_template;	/* compiled tokenizer.chat_template */
 	struct LlmModel *next;
 } LlmModel;
 
@@ -37,6 +46,16 @@ extern LlmModel *llm_get_model(const char *name);
  * the file does not exist instead of ERRORing.
  */
 extern char *llm_resolve_model_path(const char *name, bool missing_ok);
+
+/*
+ * The model's generator (weights bound, KV cache for n_ctx tokens), made on
+ * first use and remade when n_ctx changes.  ERRORs with 0A000 for an
+ * architecture the forward pass does not support.
+ */
+extern llm_generator *llm_model_generator(LlmModel *model, int32_t n_ctx);
+
+/* The model's compiled chat template (ChatML when it has none). */
+extern llm_chat_template *llm_model_chat_template(LlmModel *model);
 
 /* Is this model open in this backend, with the file as it is now? */
 extern bool llm_model_is_loaded(const char *name, const char *path);

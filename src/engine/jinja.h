@@ -148,8 +148,14 @@ typedef enum jinja_list_flavor
 {
 	JL_LIST = 0,
 	JL_TUPLE,
-	JL_ITER						/* a generator: prints as one, no len() */
+	JL_ITER,					/* a generator: prints as one, no len() */
+	JL_KEYS,					/* dict.keys() / values() / items() views: */
+	JL_VALUES,					/* iterable and sized, not subscriptable */
+	JL_ITEMS
 } jinja_list_flavor;
+
+/* a list or tuple: subscriptable, sliceable, JSON-serializable */
+#define JL_IS_SEQ(f) ((f) == JL_LIST || (f) == JL_TUPLE)
 
 typedef enum jinja_func
 {
@@ -172,6 +178,7 @@ typedef struct jinja_method jinja_method;
 typedef struct jvalue
 {
 	jinja_kind	kind;
+	bool		markup;			/* JV_STR: a markupsafe.Markup (from |safe, |e) */
 	union
 	{
 		bool		b;
@@ -228,6 +235,7 @@ jv_undef(jstr hint)
 {
 	jvalue		v;
 
+	v.markup = false;
 	v.kind = JV_UNDEF;
 	v.u.s = hint;
 	return v;
@@ -238,6 +246,7 @@ jv_none(void)
 {
 	jvalue		v;
 
+	v.markup = false;
 	v.kind = JV_NONE;
 	v.u.i = 0;
 	return v;
@@ -248,6 +257,7 @@ jv_bool(bool b)
 {
 	jvalue		v;
 
+	v.markup = false;
 	v.kind = JV_BOOL;
 	v.u.b = b;
 	return v;
@@ -258,6 +268,7 @@ jv_int(int64_t i)
 {
 	jvalue		v;
 
+	v.markup = false;
 	v.kind = JV_INT;
 	v.u.i = i;
 	return v;
@@ -268,6 +279,7 @@ jv_float(double f)
 {
 	jvalue		v;
 
+	v.markup = false;
 	v.kind = JV_FLOAT;
 	v.u.f = f;
 	return v;
@@ -279,7 +291,17 @@ jv_str(jstr s)
 	jvalue		v;
 
 	v.kind = JV_STR;
+	v.markup = false;
 	v.u.s = s;
+	return v;
+}
+
+static inline jvalue
+jv_markup(jstr s)
+{
+	jvalue		v = jv_str(s);
+
+	v.markup = true;
 	return v;
 }
 
@@ -288,6 +310,7 @@ jv_list(jinja_list *l)
 {
 	jvalue		v;
 
+	v.markup = false;
 	v.kind = JV_LIST;
 	v.u.list = l;
 	return v;
@@ -298,6 +321,7 @@ jv_dict(jinja_dict *d)
 {
 	jvalue		v;
 
+	v.markup = false;
 	v.kind = JV_DICT;
 	v.u.dict = d;
 	return v;
@@ -596,6 +620,8 @@ llm_status	jinja_call_func(jinja_ctx *c, jinja_func f, const jinja_args *args,
 							jvalue *out);
 /* Global functions jinja2 provides (range, namespace, dict, ...). */
 bool		jinja_lookup_global(jstr name, jvalue *out);
+/* markupsafe.escape(): HTML-escape str(v) unless v is already Markup. */
+llm_status	jinja_escape(jinja_ctx *c, jvalue v, jvalue *out);
 /* Python-style string helpers shared by filters and methods. */
 llm_status	jinja_str_strip(jinja_ctx *c, jstr s, const jvalue *chars,
 							bool left, bool right, jvalue *out);

@@ -89,6 +89,8 @@ unsupported(jinja_ctx *c, const char *kind, jstr name)
 					  (int) (name.n > 60 ? 60 : name.n), name.p, kind);
 }
 
+static llm_status html_escape(jinja_ctx *c, jstr s, jvalue *out);
+
 /* ---------- codepoint arrays ---------- */
 
 static llm_status
@@ -697,6 +699,24 @@ str_affix(jinja_ctx *c, jstr s, const jvalue *affix, bool suffix, bool *res)
 	return LLM_OK;
 }
 
+llm_status
+jinja_escape(jinja_ctx *c, jvalue v, jvalue *out)
+{
+	jstr		s;
+	llm_status	st;
+
+	if (v.kind == JV_STR && v.markup)
+	{
+		*out = v;
+		return LLM_OK;
+	}
+	if ((st = jv_to_str(c, v, &s)) != LLM_OK ||
+		(st = html_escape(c, s, out)) != LLM_OK)
+		return st;
+	out->markup = true;
+	return LLM_OK;
+}
+
 static llm_status
 html_escape(jinja_ctx *c, jstr s, jvalue *out)
 {
@@ -729,6 +749,15 @@ html_escape(jinja_ctx *c, jstr s, jvalue *out)
 		}
 	}
 	return finish(c, &b, st, out);
+}
+
+/* a string result that is Markup when the input was */
+static llm_status
+keep_markup(llm_status st, jvalue in, jvalue *out)
+{
+	if (st == LLM_OK && in.kind == JV_STR && in.markup && out->kind == JV_STR)
+		out->markup = true;
+	return st;
 }
 
 /* ---------- Python int() / float() of strings ---------- */
@@ -940,7 +969,7 @@ f_trim(jinja_ctx *c, jvalue v, const jinja_args *a, jvalue *out)
 	if ((st = bind_args(c, "trim", a, names, 1, slots)) != LLM_OK ||
 		(st = str_arg(c, v, &s)) != LLM_OK)
 		return st;
-	return jinja_str_strip(c, s, slots[0], true, true, out);
+	return keep_markup(jinja_str_strip(c, s, slots[0], true, true, out), v, out);
 }
 
 static llm_status
@@ -965,7 +994,7 @@ case_filter(jinja_ctx *c, const char *name, jvalue v, const jinja_args *a, case_
 	if ((st = bind_args(c, name, a, NULL, 0, NULL)) != LLM_OK ||
 		(st = str_arg(c, v, &s)) != LLM_OK)
 		return st;
-	return change_case(c, s, mode, out);
+	return keep_markup(change_case(c, s, mode, out), v, out);
 }
 
 static llm_status
@@ -1048,6 +1077,7 @@ f_string(jinja_ctx *c, jvalue v, const jinja_args *a, jvalue *out)
 		(st = str_arg(c, v, &s)) != LLM_OK)
 		return st;
 	*out = jv_str(s);
+	out->markup = v.kind == JV_STR && v.markup;	/* soft_str keeps Markup */
 	return LLM_OK;
 }
 
@@ -1156,7 +1186,7 @@ f_reverse(jinja_ctx *c, jvalue v, const jinja_args *a, jvalue *out)
 		jinja_buf_init(&b, JINJA_MAX_OUTPUT_BYTES);
 		for (size_t i = n; i > 0 && st == LLM_OK; i--)
 			st = put_cp(c, &b, cps[i - 1]);
-		return finish(c, &b, st, out);
+		return keep_markup(finish(c, &b, st, out), v, out);
 	}
 	if ((st = jv_iterate(c, v, &items)) != LLM_OK)
 		return st;
@@ -1446,7 +1476,7 @@ json_opts_from(jinja_ctx *c, const jvalue *const *slots, jinja_json_opts *o)
 	{
 		const jvalue *sep = slots[2];
 
-		if (sep->kind != JV_LIST || sep->u.list->flavor == JL_ITER || sep->u.list->n != 2 ||
+		if (sep->kind != JV_LIST || !JL_IS_SEQ(sep->u.list->flavor) || sep->u.list->n != 2 ||
 			sep->u.list->items[0].kind != JV_STR || sep->u.list->items[1].kind != JV_STR)
 			return jinja_fail(c, LLM_ERR_INVALID_ARG,
 							  "chat template error: tojson separators must be two strings");
@@ -1484,11 +1514,11 @@ f_safe(jinja_ctx *c, jvalue v, const jinja_args *a, jvalue *out)
 	llm_status	st;
 	jstr		s;
 
-	/* Markup(value): a string, as with autoescape off */
+	/* Markup(value) */
 	if ((st = bind_args(c, "safe", a, NULL, 0, NULL)) != LLM_OK ||
 		(st = str_arg(c, v, &s)) != LLM_OK)
 		return st;
-	*out = jv_str(s);
+	*out = jv_markup(s);
 	return LLM_OK;
 }
 
@@ -1496,12 +1526,22 @@ static llm_status
 f_escape(jinja_ctx *c, jvalue v, const jinja_args *a, jvalue *out)
 {
 	llm_status	st;
+
+	if ((st = bind_args(c, "escape", a, NULL, 0, NULL)) != LLM_OK)
+		return st;
+	return jinja_escape(c, v, out);
+}
+
+static llm_status
+f_forceescape(jinja_ctx *c, jvalue v, const jinja_args *a, jvalue *out)
+{
+	llm_status	st;
 	jstr		s;
 
-	if ((st = bind_args(c, "escape", a, NULL, 0, NULL)) != LLM_OK ||
+	if ((st = bind_args(c, "forceescape", a, NULL, 0, NULL)) != LLM_OK ||
 		(st = str_arg(c, v, &s)) != LLM_OK)
 		return st;
-	return html_escape(c, s, out);
+	return jinja_escape(c, jv_str(s), out);
 }
 
 static llm_status
@@ -1720,7 +1760,7 @@ f_indent(jinja_ctx *c, jvalue v, const jinja_args *a, jvalue *out)
 		if (st == LLM_OK)
 			st = put_bytes(c, &b, line.p, line.n);
 	}
-	return finish(c, &b, st, out);
+	return keep_markup(finish(c, &b, st, out), v, out);
 }
 
 static llm_status
@@ -1817,7 +1857,7 @@ static const struct
 	{"filesizeformat", NULL, false},
 	{"first", f_first, false},
 	{"float", f_float, false},
-	{"forceescape", f_escape, false},
+	{"forceescape", f_forceescape, false},
 	{"format", NULL, false},
 	{"groupby", NULL, false},
 	{"indent", f_indent, false},
@@ -1989,12 +2029,12 @@ jinja_apply_test(jinja_ctx *c, jstr name, jvalue v, const jinja_args *a, bool *o
 		*out = jv_is_iterable(v);
 	else if (IS("sequence"))
 		*out = v.kind == JV_UNDEF || v.kind == JV_STR || v.kind == JV_DICT ||
-			(v.kind == JV_LIST && v.u.list->flavor != JL_ITER);
+			(v.kind == JV_LIST && JL_IS_SEQ(v.u.list->flavor));
 	else if (IS("callable"))
 		*out = v.kind == JV_FUNC || v.kind == JV_MACRO || v.kind == JV_METHOD ||
 			v.kind == JV_UNDEF || v.kind == JV_LOOP;
 	else if (IS("escaped"))
-		*out = false;
+		*out = v.kind == JV_STR && v.markup;
 	else if (IS("filter") || IS("test"))
 		*out = v.kind == JV_STR && (IS("filter") ? jinja_filter_known(v.u.s) : jinja_test_known(v.u.s));
 	else if (IS("lower") || IS("upper"))
@@ -2135,15 +2175,88 @@ jinja_has_method(jvalue self, jstr name)
 		case JV_DICT:
 			return in_names(name, NAMES(dict_methods));
 		case JV_LIST:
-			return self.u.list->flavor != JL_ITER && in_names(name, NAMES(list_methods));
+			return JL_IS_SEQ(self.u.list->flavor) && in_names(name, NAMES(list_methods));
 		default:
 			return false;
 	}
 }
 
-static llm_status
-str_method(jinja_ctx *c, jstr s, jstr name, const jinja_args *a, jvalue *out)
+/* mark every string in a list as Markup (Markup.split and friends) */
+static void
+mark_items(jvalue *v)
 {
+	if (v->kind == JV_LIST)
+		for (size_t i = 0; i < v->u.list->n; i++)
+			if (v->u.list->items[i].kind == JV_STR)
+				v->u.list->items[i].markup = true;
+}
+
+static llm_status str_method_plain(jinja_ctx *c, jvalue self, jstr name,
+								   const jinja_args *a, jvalue *out);
+
+/*
+ * Methods of a str, and of a Markup: those return Markup and escape
+ * their string arguments (markupsafe), the rest behave as on str.
+ */
+static llm_status
+str_method(jinja_ctx *c, jvalue self, jstr name, const jinja_args *a, jvalue *out)
+{
+	llm_status	st;
+
+	if (!self.markup)
+		return str_method_plain(c, self, name, a, out);
+	if (jstr_eq_c(name, "join"))
+	{
+		jinja_list *items;
+		jinja_list *escaped;
+
+		if (a->npos != 1 || a->nkw != 0)
+			return jinja_fail(c, LLM_ERR_INVALID_ARG, "chat template error: join() takes one argument");
+		if ((st = jv_iterate(c, a->pos[0], &items)) != LLM_OK)
+			return st;
+		escaped = jinja_list_new(c, items->n, JL_LIST);
+		if (escaped == NULL)
+			return jinja_nomem(c);
+		for (size_t i = 0; i < items->n; i++)
+			if ((st = jinja_escape(c, items->items[i], &escaped->items[i])) != LLM_OK)
+				return st;
+		{
+			jinja_args	ea = *a;
+			jvalue		arg = jv_list(escaped);
+
+			ea.pos = &arg;
+			st = str_method_plain(c, self, name, &ea, out);
+		}
+		return keep_markup(st, self, out);
+	}
+	if (jstr_eq_c(name, "replace") && a->npos >= 2 && a->nkw == 0)
+	{
+		jinja_args	ea = *a;
+		jvalue		args[3];
+
+		for (size_t i = 0; i < a->npos && i < 3; i++)
+			args[i] = a->pos[i];
+		if ((st = jinja_escape(c, args[1], &args[1])) != LLM_OK)
+			return st;
+		ea.pos = args;
+		return keep_markup(str_method_plain(c, self, name, &ea, out), self, out);
+	}
+	st = str_method_plain(c, self, name, a, out);
+	if (st != LLM_OK)
+		return st;
+	if (jstr_eq_c(name, "split") || jstr_eq_c(name, "rsplit") || jstr_eq_c(name, "splitlines"))
+		mark_items(out);
+	else if (jstr_eq_c(name, "strip") || jstr_eq_c(name, "lstrip") || jstr_eq_c(name, "rstrip") ||
+			 jstr_eq_c(name, "upper") || jstr_eq_c(name, "lower") || jstr_eq_c(name, "title") ||
+			 jstr_eq_c(name, "capitalize"))
+		out->markup = true;
+	return LLM_OK;
+}
+
+static llm_status
+str_method_plain(jinja_ctx *c, jvalue self, jstr name, const jinja_args *a, jvalue *out)
+{
+	jstr		s = self.u.s;
 	llm_status	st;
 
 #define IS(n) jstr_eq_c(name, n)
@@ -2366,7 +2479,7 @@ jinja_call_method(jinja_ctx *c, jvalue self, jstr name, const jinja_args *a, jva
 	switch (self.kind)
 	{
 		case JV_STR:
-			return str_method(c, self.u.s, name, a, out);
+			return str_method(c, self, name, a, out);
 		case JV_LOOP:
 			return loop_method(c, self, name, a, out);
 		case JV_DICT:
@@ -2393,8 +2506,9 @@ jinja_call_method(jinja_ctx *c, jvalue self, jstr name, const jinja_args *a, jva
 
 				if ((st = bind_args(c, "items()", a, NULL, 0, NULL)) != LLM_OK)
 					return st;
-				/* dict views print differently; iteration is what templates use */
-				l = jinja_list_new(c, self.u.dict->n, JL_LIST);
+				l = jinja_list_new(c, self.u.dict->n,
+								   jstr_eq_c(name, "keys") ? JL_KEYS :
+								   jstr_eq_c(name, "values") ? JL_VALUES : JL_ITEMS);
 				if (l == NULL)
 					return jinja_nomem(c);
 				for (size_t i = 0; i < self.u.dict->n; i++)

@@ -269,7 +269,7 @@ jinja_getitem(jinja_ctx *c, jvalue obj, jvalue key, jvalue *out)
 	switch (obj.kind)
 	{
 		case JV_LIST:
-			if (obj.u.list->flavor != JL_ITER && as_index(key, &idx))
+			if (JL_IS_SEQ(obj.u.list->flavor) && as_index(key, &idx))
 			{
 				int64_t		n = (int64_t) obj.u.list->n;
 
@@ -299,6 +299,7 @@ jinja_getitem(jinja_ctx *c, jvalue obj, jvalue key, jvalue *out)
 					*out = jv_str(jstr_make(obj.u.s.p + idx, 1));
 				else
 					*out = jv_str(jstr_make(obj.u.s.p + offs[idx], offs[idx + 1] - offs[idx]));
+				out->markup = obj.markup;	/* Markup.__getitem__ */
 				return LLM_OK;
 			}
 			break;
@@ -407,13 +408,13 @@ get_slice(jinja_ctx *c, jvalue obj, const jinja_node *sl, jvalue *out)
 	 */
 	if (obj.kind == JV_UNDEF)
 		return undefined_error(c, obj);
-	if (c->const_mode && obj.kind != JV_STR && !(obj.kind == JV_LIST && obj.u.list->flavor != JL_ITER))
+	if (c->const_mode && obj.kind != JV_STR && !(obj.kind == JV_LIST && JL_IS_SEQ(obj.u.list->flavor)))
 	{
 		/* as_const() goes through getitem, where failure is Undefined */
 		*out = jv_undef(JSTR_LIT("slice"));
 		return LLM_OK;
 	}
-	if (obj.kind != JV_STR && !(obj.kind == JV_LIST && obj.u.list->flavor != JL_ITER))
+	if (obj.kind != JV_STR && !(obj.kind == JV_LIST && JL_IS_SEQ(obj.u.list->flavor)))
 		return jinja_fail(c, LLM_ERR_INVALID_ARG,
 						  obj.kind == JV_DICT ? "chat template error: unhashable type: 'slice'"
 						  : "chat template error: '%s' object is not subscriptable",
@@ -424,7 +425,7 @@ get_slice(jinja_ctx *c, jvalue obj, const jinja_node *sl, jvalue *out)
 	if (step == INT64_MIN)
 		step = -INT64_MAX;
 
-	if (obj.kind == JV_LIST && obj.u.list->flavor != JL_ITER)
+	if (obj.kind == JV_LIST && JL_IS_SEQ(obj.u.list->flavor))
 	{
 		const jinja_list *src = obj.u.list;
 		jinja_list *l;
@@ -465,6 +466,7 @@ get_slice(jinja_ctx *c, jvalue obj, const jinja_node *sl, jvalue *out)
 			from = offs ? offs[start] : (size_t) start;
 			to = offs ? offs[stop] : (size_t) stop;
 			*out = jv_str(jstr_make(obj.u.s.p + from, to - from));
+			out->markup = obj.markup;
 			return LLM_OK;
 		}
 		jinja_buf_init(&b, JINJA_MAX_OUTPUT_BYTES);
@@ -483,6 +485,7 @@ get_slice(jinja_ctx *c, jvalue obj, const jinja_node *sl, jvalue *out)
 		}
 		st = jinja_make_str(c, b.p ? b.p : "", b.n, out);
 		jinja_buf_free(&b);
+		out->markup = obj.markup;
 		return st;
 	}
 	return jinja_fail(c, LLM_ERR_INVALID_ARG, "chat template error: object is not subscriptable");
@@ -670,6 +673,7 @@ repeat_seq(jinja_ctx *c, jvalue seq, int64_t times, jvalue *out)
 		for (int64_t k = 0; k < times; k++)
 			memcpy(buf + (size_t) k * seq.u.s.n, seq.u.s.p, seq.u.s.n);
 		*out = jv_str(jstr_make(buf, total));
+		out->markup = seq.markup;	/* Markup.__mul__ */
 		return jinja_charge(c, total / 32);
 	}
 	else
@@ -836,7 +840,14 @@ jinja_binop(jinja_ctx *c, jinja_op op, jvalue a, jvalue b, jvalue *out)
 	{
 		size_t		total;
 		char	   *buf;
+		bool		markup = a.markup || b.markup;
+		llm_status	st;
 
+		/* Markup.__add__ / __radd__ escape the plain side */
+		if (markup && !a.markup && (st = jinja_escape(c, a, &a)) != LLM_OK)
+			return st;
+		if (markup && !b.markup && (st = jinja_escape(c, b, &b)) != LLM_OK)
+			return st;
 		if (!llm_add_size(a.u.s.n, b.u.s.n, &total))
 			return int_overflow(c);
 		buf = jinja_alloc(c->arena, total + 1);
@@ -847,10 +858,11 @@ jinja_binop(jinja_ctx *c, jinja_op op, jvalue a, jvalue b, jvalue *out)
 		if (b.u.s.n)
 			memcpy(buf + a.u.s.n, b.u.s.p, b.u.s.n);
 		*out = jv_str(jstr_make(buf, total));
+		out->markup = markup;
 		return jinja_charge(c, total / 32);
 	}
 	if (op == JOP_ADD && a.kind == JV_LIST && b.kind == JV_LIST &&
-		a.u.list->flavor == b.u.list->flavor && a.u.list->flavor != JL_ITER)
+		a.u.list->flavor == b.u.list->flavor && JL_IS_SEQ(a.u.list->flavor))
 	{
 		jinja_list *l = jinja_list_new(c, a.u.list->n + b.u.list->n, a.u.list->flavor);
 
@@ -865,8 +877,8 @@ jinja_binop(jinja_ctx *c, jinja_op op, jvalue a, jvalue b, jvalue *out)
 	}
 	if (op == JOP_MUL)
 	{
-		bool		seq_a = a.kind == JV_STR || (a.kind == JV_LIST && a.u.list->flavor != JL_ITER);
-		bool		seq_b = b.kind == JV_STR || (b.kind == JV_LIST && b.u.list->flavor != JL_ITER);
+		bool		seq_a = a.kind == JV_STR || (a.kind == JV_LIST && JL_IS_SEQ(a.u.list->flavor));
+		bool		seq_b = b.kind == JV_STR || (b.kind == JV_LIST && JL_IS_SEQ(b.u.list->flavor));
 
 		if (seq_a && (b.kind == JV_INT || b.kind == JV_BOOL))
 			return repeat_seq(c, a, b.kind == JV_INT ? b.u.i : b.u.b, out);
@@ -1419,6 +1431,8 @@ exec_stmt(jinja_ctx *c, const jinja_node *n)
 		case JN_TEXT:
 			return emit(c, n->val.u.s.p, n->val.u.s.n);
 		case JN_OUTPUT:
+			if (n->folded)		/* constant output computed at compile time */
+				return emit(c, n->val.u.s.p, n->val.u.s.n);
 			if ((st = eval(c, n->a, &v)) != LLM_OK)
 				return st;
 			if (v.kind == JV_STR)
@@ -1665,6 +1679,36 @@ fold_node(fold_state *fs, jinja_node *n)
 	fold_list(fs, &n->values);
 	fold_list(fs, &n->body);
 	fold_list(fs, &n->else_body);
+	if (n->kind == JN_OUTPUT && !n->a->folded && maybe_const(n->a))
+	{
+		/*
+		 * jinja2 prints str(as_const()) of an output expression whenever
+		 * as_const() succeeds, safe repr or not (so a folded Undefined
+		 * prints "" where evaluating it at run time might fail).
+		 */
+		jstr		text;
+
+		fs->c.depth = 0;
+		st = eval(&fs->c, n->a, &v);
+		if (st == LLM_OK)
+			st = jv_to_str(&fs->c, v, &text);
+		if (st == LLM_ERR_LIMIT || st == LLM_ERR_NOMEM || fs->c.arena->over_limit)
+		{
+			fs->exhausted = true;
+			return;
+		}
+		if (st == LLM_OK && text.n <= FOLD_MAX_BYTES)
+		{
+			char	   *p = jinja_strdup(&fs->t->arena, text.p, text.n);
+
+			if (p)
+			{
+				n->val = jv_str(jstr_make(p, text.n));
+				n->folded = true;
+			}
+		}
+		return;
+	}
 	if (n->kind >= JN_TEXT || n->kind == JN_CONST || n->kind == JN_SLICE || !maybe_const(n))
 		return;
 

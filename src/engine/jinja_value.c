@@ -68,8 +68,21 @@ jv_type_name(jvalue v)
 		case JV_STR:
 			return "str";
 		case JV_LIST:
-			return v.u.list->flavor == JL_TUPLE ? "tuple" :
-				v.u.list->flavor == JL_ITER ? "generator" : "list";
+			switch (v.u.list->flavor)
+			{
+				case JL_TUPLE:
+					return "tuple";
+				case JL_ITER:
+					return "generator";
+				case JL_KEYS:
+					return "dict_keys";
+				case JL_VALUES:
+					return "dict_values";
+				case JL_ITEMS:
+					return "dict_items";
+				default:
+					return "list";
+			}
 		case JV_DICT:
 			return "dict";
 		case JV_NS:
@@ -126,7 +139,7 @@ jv_safe_repr(jvalue v, int depth)
 		case JV_STR:
 			return true;
 		case JV_LIST:
-			if (v.u.list->flavor == JL_ITER)
+			if (!JL_IS_SEQ(v.u.list->flavor))
 				return false;
 			for (size_t i = 0; i < v.u.list->n; i++)
 				if (!jv_safe_repr(v.u.list->items[i], depth + 1))
@@ -246,7 +259,7 @@ equal_rec(jinja_ctx *c, jvalue a, jvalue b, bool *eq, int depth)
 					*eq = true;
 					return LLM_OK;
 				}
-				if (x->flavor != y->flavor || x->flavor == JL_ITER || x->n != y->n)
+				if (x->flavor != y->flavor || !JL_IS_SEQ(x->flavor) || x->n != y->n)
 					return LLM_OK;
 				for (size_t i = 0; i < x->n; i++)
 				{
@@ -332,7 +345,7 @@ compare_rec(jinja_ctx *c, jvalue a, jvalue b, int *cmp, int depth)
 		return LLM_OK;
 	}
 	if (a.kind == JV_LIST && b.kind == JV_LIST &&
-		a.u.list->flavor == b.u.list->flavor && a.u.list->flavor != JL_ITER)
+		a.u.list->flavor == b.u.list->flavor && JL_IS_SEQ(a.u.list->flavor))
 	{
 		const jinja_list *x = a.u.list,
 				   *y = b.u.list;
@@ -761,7 +774,12 @@ jv_repr(jinja_ctx *c, jvalue v, jinja_buf *b, int depth)
 	switch (v.kind)
 	{
 		case JV_STR:
-			return repr_str(c, v.u.s, b);
+			if (!v.markup)
+				return repr_str(c, v.u.s, b);
+			if ((st = puts_(c, b, "Markup(")) != LLM_OK ||
+				(st = repr_str(c, v.u.s, b)) != LLM_OK)
+				return st;
+			return put(c, b, ")", 1);
 		case JV_UNDEF:
 			return puts_(c, b, "Undefined");
 		case JV_LIST:
@@ -770,6 +788,18 @@ jv_repr(jinja_ctx *c, jvalue v, jinja_buf *b, int depth)
 
 				if (l->flavor == JL_ITER)
 					return puts_(c, b, "<generator object>");
+				if (!JL_IS_SEQ(l->flavor))
+				{
+					/* dict_keys([...]) and friends */
+					jinja_list	plain = *l;
+
+					plain.flavor = JL_LIST;
+					if ((st = puts_(c, b, jv_type_name(v))) != LLM_OK ||
+						(st = put(c, b, "(", 1)) != LLM_OK ||
+						(st = jv_repr(c, jv_list(&plain), b, depth + 1)) != LLM_OK)
+						return st;
+					return put(c, b, ")", 1);
+				}
 				if ((st = put(c, b, l->flavor == JL_TUPLE ? "(" : "[", 1)) != LLM_OK)
 					return st;
 				for (size_t i = 0; i < l->n; i++)
@@ -1018,7 +1048,7 @@ jv_to_json(jinja_ctx *c, jvalue v, const jinja_json_opts *o, jinja_buf *b, int d
 			{
 				const jinja_list *l = v.u.list;
 
-				if (l->flavor == JL_ITER)
+				if (!JL_IS_SEQ(l->flavor))
 					break;
 				if (l->n == 0)
 					return puts_(c, b, "[]");

@@ -18,6 +18,7 @@
  * the tokens of the batch itself.
  */
 #include "llama.h"
+#include "matmul.h"
 
 #include "quant.h"
 
@@ -295,23 +296,13 @@ llm_context_kv(llm_context *ctx)
  * ------------------------------------------------------------------------
  */
 
-/*
- * y[t][r] = dot(row r of w, x[t]) for every row r of w and token t.  The
- * loop over rows is outside so each (possibly quantised) weight row is
- * fetched once for the whole batch.  This is the function a GEMM replaces.
- */
+/* y[t][r] = dot(row r of w, x[t]) for every row r of w and token t. */
 static void
 matmul(const llm_matrix *w, const float *x, size_t x_stride, int32_t n_tokens,
 	   float *y, size_t y_stride)
 {
-	for (int64_t r = 0; r < w->n_rows; r++)
-	{
-		const uint8_t *row = w->data + (size_t) r * w->row_bytes;
-
-		for (int32_t t = 0; t < n_tokens; t++)
-			y[(size_t) t * y_stride + (size_t) r] =
-				llm_vec_dot(w->type, row, x + (size_t) t * x_stride, w->n_cols);
-	}
+	llm_matmul(w->type, w->data, w->row_bytes, w->n_rows, w->n_cols,
+			   x, x_stride, n_tokens, y, y_stride);
 }
 
 /* A vector weight (norm weight, bias) as f32 in ctx->vec. */

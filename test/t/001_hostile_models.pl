@@ -99,6 +99,15 @@ is($code, '42501', 'an absolute path is refused');
 ($code) = try_sql("SELECT llm_token_count('hello', model => 'missing')");
 is($code, '42704', 'an unknown model is undefined_object');
 
+# Generation needs a forward pass: other architectures and vocabulary-only
+# files are refused with a SQLSTATE, not a crash.
+($code) = try_sql("SELECT llm_generate('hello', model => 'unsupported_arch', max_tokens => 2)");
+is($code, '0A000', 'generation with an unsupported architecture is feature_not_supported');
+($code) = try_sql("SELECT llm_generate('hello', model => 'tiny_vocab_only', max_tokens => 2)");
+like($code, qr/^(XX001|0A000)$/, "generation with a vocabulary-only file is refused ($code)");
+($code) = try_sql("SELECT llm_generate('hello', model => 'tiny_valid', max_tokens => 2)");
+is($code, 'ok', 'generation with a tiny valid model works');
+
 # The model listing survives every bad file.
 ($code, $msg) = try_sql("SELECT count(*) FROM llm_models");
 is($code, 'ok', 'llm_models lists a directory full of bad files');

@@ -6,7 +6,17 @@
  * Block layouts and formulas are ggml's (ggml-common.h block structs,
  * ggml-quants.c dequantize_row_*; see reference/engine-facts.md §2).  The
  * code here is our own and is meant to be the readable reference that any
- * faster kernel is tested against.
+ * faster kernel is tested against.  The block structs live in quant.h
+ * (under LLM_QUANT_BLOCKS) so that the SIMD kernel files share them.
+ *
+ * Dispatch.  llm_vec_dot and llm_dequantize_row look the type up in a
+ * kernel table filled once per process (pthread_once, at the first call):
+ * the AVX2+FMA+F16C kernels of quant_avx2.c when the CPU has them and
+ * LLM_FORCE_SCALAR is not set, else the scalar functions here
+ * (llm_vec_dot_scalar, llm_dequantize_row_scalar), which also take any type
+ * a table leaves empty.  A later kernel set (other instruction sets, dot
+ * products with quantised activations) adds a table-filling function and a
+ * CPU check in choose_kernels.
  *
  * Unaligned data.  GGUF aligns each tensor to 32 bytes, but blocks of 18,
  * 20 or 22 bytes follow each other with no padding, so a block's 16-bit
@@ -35,114 +45,15 @@
  * (test_quant prints them).  Blockwise partial sums keep the error growing
  * slowly with row length.
  */
+#define LLM_QUANT_BLOCKS
 #include "quant.h"
 
+#include <pthread.h>
+#if defined(__x86_64__)
+#include <cpuid.h>
+#endif
+#include <stdlib.h>
 #include <string.h>
-
-#define QK32 32					/* elements per block of the legacy formats */
-#define QK_K 256				/* elements per super-block of the K formats */
-#define K_SCALE_BYTES 12		/* packed 6-bit scales and mins of Q4_K/Q5_K */
-
-/* ---------------------------------------------------------------------
- * Block layouts.  Field order and sizes are the file format; every field
- * is a byte array so that the structs have alignment 1 (see the header
- * comment).  "half" fields hold an IEEE binary16, little-endian.
- * ---------------------------------------------------------------------
- */
-
-/* Q4_0: value = (q - 8) * d, q a 4-bit nibble */
-typedef struct block_q4_0
-{
-	uint8_t		d[2];			/* half: scale */
-	uint8_t		qs[QK32 / 2];	/* element j in the low nibble of qs[j],
-								 * element j+16 in the high nibble */
-} block_q4_0;
-
-/* Q4_1: value = q * d + m */
-typedef struct block_q4_1
-{
-	uint8_t		d[2];			/* half: scale */
-	uint8_t		m[2];			/* half: offset (the block minimum) */
-	uint8_t		qs[QK32 / 2];	/* nibbles, as Q4_0 */
-} block_q4_1;
-
-/* Q5_0: value = (q - 16) * d, q = 4 low bits from qs | 5th bit from qh */
-typedef struct block_q5_0
-{
-	uint8_t		d[2];			/* half: scale */
-	uint8_t		qh[4];			/* little-endian u32: bit j = 5th bit of
-								 * element j */
-	uint8_t		qs[QK32 / 2];	/* low 4 bits, nibbles as Q4_0 */
-} block_q5_0;
-
-/* Q5_1: value = q * d + m, bits as Q5_0 */
-typedef struct block_q5_1
-{
-	uint8_t		d[2];			/* half: scale */
-	uint8_t		m[2];			/* half: offset */
-	uint8_t		qh[4];
-	uint8_t		qs[QK32 / 2];
-} block_q5_1;
-
-/* Q8_0: value = q * d, q a signed byte */
-typedef struct block_q8_0
-{
-	uint8_t		d[2];			/* half: scale */
-	uint8_t		qs[QK32];		/* int8 values, stored as bytes */
-} block_q8_0;
-
-/*
- * Q4_K: a super-block of 8 sub-blocks of 32 values.  Sub-block s has a 6-bit
- * scale sc[s] and a 6-bit min m[s] packed into scales[12];
- * value = (d * sc[s]) * q - (dmin * m[s]).  The 4-bit q's come in 4 chunks
- * of 32 bytes: chunk c holds sub-block 2c in its low nibbles and 2c+1 in its
- * high nibbles.
- */
-typedef struct block_q4_k
-{
-	uint8_t		d[2];			/* half: super-scale of the scales */
-	uint8_t		dmin[2];		/* half: super-scale of the mins */
-	uint8_t		scales[K_SCALE_BYTES];
-	uint8_t		qs[QK_K / 2];
-} block_q4_k;
-
-/* Q5_K: Q4_K plus a 5th bit: bit s of qh[l] belongs to sub-block s, row l */
-typedef struct block_q5_k
-{
-	uint8_t		d[2];
-	uint8_t		dmin[2];
-	uint8_t		scales[K_SCALE_BYTES];
-	uint8_t		qh[QK_K / 8];
-	uint8_t		qs[QK_K / 2];
-} block_q5_k;
-
-/*
- * Q6_K: 16 groups of 16 values, each with a signed 8-bit scale;
- * value = (d * scales[g]) * (q - 32), q 6 bits: 4 from ql, 2 from qh.
- * Layout per half (128 values): ql 64 bytes, qh 32 bytes, scales 8.
- */
-typedef struct block_q6_k
-{
-	uint8_t		ql[QK_K / 2];	/* low 4 bits */
-	uint8_t		qh[QK_K / 4];	/* high 2 bits */
-	uint8_t		scales[QK_K / 16];	/* int8 */
-	uint8_t		d[2];			/* half: super-scale (last, unlike the
-								 * others) */
-} block_q6_k;
-
-_Static_assert(sizeof(block_q4_0) == 18, "Q4_0 block is 18 bytes");
-_Static_assert(sizeof(block_q4_1) == 20, "Q4_1 block is 20 bytes");
-_Static_assert(sizeof(block_q5_0) == 22, "Q5_0 block is 22 bytes");
-_Static_assert(sizeof(block_q5_1) == 24, "Q5_1 block is 24 bytes");
-_Static_assert(sizeof(block_q8_0) == 34, "Q8_0 block is 34 bytes");
-_Static_assert(sizeof(block_q4_k) == 144, "Q4_K block is 144 bytes");
-_Static_assert(sizeof(block_q5_k) == 176, "Q5_K block is 176 bytes");
-_Static_assert(sizeof(block_q6_k) == 210, "Q6_K block is 210 bytes");
-_Static_assert(_Alignof(block_q4_0) == 1 && _Alignof(block_q4_1) == 1 &&
-			   _Alignof(block_q5_0) == 1 && _Alignof(block_q5_1) == 1 &&
-			   _Alignof(block_q8_0) == 1 && _Alignof(block_q4_k) == 1 &&
-			   _Alignof(block_q5_k) == 1 && _Alignof(block_q6_k) == 1,
-			   "block structs must be readable at any address");
 
 /* ---------------------------------------------------------------------
  * Half precision
@@ -298,33 +209,6 @@ static inline float
 half_at(const uint8_t *p)
 {
 	return llm_fp16_to_fp32(read_u16le(p));
-}
-
-/* ---------------------------------------------------------------------
- * K-quant scale unpacking
- * ---------------------------------------------------------------------
- */
-
-/*
- * The 6-bit scale and min of sub-block s (0..7) of a Q4_K/Q5_K super-block.
- * Bytes 0-3 hold the scales of sub-blocks 0-3 in their low 6 bits, bytes 4-7
- * the mins of 0-3; sub-blocks 4-7 keep their low 4 bits in the nibbles of
- * bytes 8-11 (scale low, min high) and their top 2 bits in the spare top
- * bits of bytes 0-3 (scales) and 4-7 (mins).
- */
-static inline void
-k_scale_min(const uint8_t *scales, int s, int *sc, int *m)
-{
-	if (s < 4)
-	{
-		*sc = scales[s] & 63;
-		*m = scales[s + 4] & 63;
-	}
-	else
-	{
-		*sc = (scales[s + 4] & 0x0f) | ((scales[s - 4] >> 6) << 4);
-		*m = (scales[s + 4] >> 4) | ((scales[s] >> 6) << 4);
-	}
 }
 
 /* ---------------------------------------------------------------------
@@ -561,7 +445,7 @@ dequant_block(uint32_t type, const uint8_t *block, float *y)
  * an unsupported type or a partial trailing block yields zeros.
  */
 void
-llm_dequantize_row(uint32_t type, const void *row, float *dst, int64_t n)
+llm_dequantize_row_scalar(uint32_t type, const void *row, float *dst, int64_t n)
 {
 	const uint8_t *bytes = row;
 	const llm_dtype_info *info;
@@ -768,7 +652,7 @@ dot_block(uint32_t type, const uint8_t *block, const float *x)
 }
 
 float
-llm_vec_dot(uint32_t type, const void *row, const float *x, int64_t n)
+llm_vec_dot_scalar(uint32_t type, const void *row, const float *x, int64_t n)
 {
 	const uint8_t *bytes = row;
 	const llm_dtype_info *info;
@@ -806,4 +690,140 @@ llm_vec_dot(uint32_t type, const void *row, const float *x, int64_t n)
 		sum += dot_block(type, bytes + b * info->block_bytes,
 						 x + b * info->block_elems);
 	return sum;
+}
+
+/* ---------------------------------------------------------------------
+ * Kernel dispatch
+ * ---------------------------------------------------------------------
+ */
+
+/*
+ * The kernel set, chosen once per process by choose_kernels under
+ * pthread_once (concurrent first callers wait for it) and read-only after.
+ */
+static llm_quant_kernels kernels;
+static pthread_once_t kernels_once = PTHREAD_ONCE_INIT;
+
+static bool
+force_scalar(void)
+{
+	const char *value = getenv("LLM_FORCE_SCALAR");
+
+	return value != NULL && value[0] != '\0' && strcmp(value, "0") != 0;
+}
+
+#if defined(__x86_64__)
+/*
+ * F16C by CPUID (leaf 1, ECX bit 29): clang's __builtin_cpu_supports does
+ * not know "f16c".  Its registers are the YMM state that the AVX2 check
+ * already found the OS saves.
+ */
+static bool
+cpu_has_f16c(void)
+{
+	unsigned int eax,
+				ebx,
+				ecx,
+				edx;
+
+	if (!__get_cpuid(1, &eax, &ebx, &ecx, &edx))
+		return false;
+	return (ecx & (1u << 29)) != 0;
+}
+#endif
+
+static void
+choose_kernels(void)
+{
+	memset(&kernels, 0, sizeof(kernels));
+	kernels.name = "scalar";
+	if (force_scalar())
+		return;
+#if defined(__x86_64__)
+
+	/*
+	 * The checks include the OS side: libgcc and compiler-rt report AVX2
+	 * only when XGETBV says the OS saves YMM state.  __builtin_cpu_init is
+	 * needed only before constructors run, but is harmless and makes this
+	 * safe from any caller.
+	 */
+	__builtin_cpu_init();
+	if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
+		cpu_has_f16c())
+		llm_quant_avx2_kernels(&kernels);
+#endif
+}
+
+static inline const llm_quant_kernels *
+get_kernels(void)
+{
+	pthread_once(&kernels_once, choose_kernels);
+	return &kernels;
+}
+
+const char *
+llm_quant_kernel_name(void)
+{
+	return get_kernels()->name;
+}
+
+const char *
+llm_quant_kernel_for(uint32_t type)
+{
+	const llm_quant_kernels *k = get_kernels();
+
+	if (type < LLM_DTYPE_MAX && k->vec_dot[type] != NULL)
+		return k->name;
+	return "scalar";
+}
+
+const char *
+llm_quant_dequantize_kernel_for(uint32_t type)
+{
+	const llm_quant_kernels *k = get_kernels();
+
+	if (type < LLM_DTYPE_MAX && k->dequantize[type] != NULL)
+		return k->name;
+	return "scalar";
+}
+
+void
+llm_dequantize_row(uint32_t type, const void *row, float *dst, int64_t n)
+{
+	const llm_quant_kernels *k;
+	const llm_dtype_info *info;
+	int64_t		whole;
+
+	if (n <= 0 || type >= LLM_DTYPE_MAX)
+	{
+		llm_dequantize_row_scalar(type, row, dst, n);
+		return;
+	}
+	k = get_kernels();
+	if (k->dequantize[type] == NULL)
+	{
+		llm_dequantize_row_scalar(type, row, dst, n);
+		return;
+	}
+
+	/* kernels write whole blocks only; the scalar code zeroes a tail */
+	info = llm_dtype_get(type);
+	whole = n - n % info->block_elems;
+	if (whole > 0)
+		k->dequantize[type] (row, dst, whole);
+	if (whole < n)
+		memset(dst + whole, 0, (size_t) (n - whole) * sizeof(float));
+}
+
+float
+llm_vec_dot(uint32_t type, const void *row, const float *x, int64_t n)
+{
+	const llm_quant_kernels *k;
+
+	if (n <= 0 || type >= LLM_DTYPE_MAX)
+		return 0.0f;
+	k = get_kernels();
+	if (k->vec_dot[type] != NULL)
+		return k->vec_dot[type] (row, x, n);
+	return llm_vec_dot_scalar(type, row, x, n);
 }

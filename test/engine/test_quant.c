@@ -12,12 +12,23 @@
  *      or ../quant/vectors.bin from test/engine).
  * Dot products are checked against dequantise-then-dot with the tolerance
  * documented in quant.c: |dot - ref| <= 1e-5 * sum |w[i] * x[i]|.
+ *
+ * The checks above run through the dispatched entry points, so they test
+ * whichever kernel set the CPU gets.  test_simd_vs_scalar then holds the
+ * dispatched kernels (AVX2 on a CPU that has it) to the scalar reference
+ * directly: dequantisation bit for bit, dot products within
+ * SIMD_REL_TOL * (sum of the magnitudes of the terms).
  */
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#if defined(__x86_64__)
+#include <cpuid.h>
+#endif
 
 #include "quant.h"
 #include "test_util.h"
@@ -714,6 +725,297 @@ test_dot(void)
 	}
 }
 
+/* ---- SIMD kernels against the scalar reference ------------------------ */
+
+/*
+ * Dot products of the SIMD kernels and the scalar code differ only in the
+ * order of float additions.  Both compute per block d * sum(q * x) (plus
+ * m * sum(x) for the offset types), so the rounding error of either is a
+ * few float epsilons (2^-23) times the sum of the magnitudes of those
+ * terms, sum_i |x[i]| * (|q[i] * d| + |offset[i]|) <= sum_i |x[i]| *
+ * (|w[i]| + 2 |offset[i]|), with offset[i] the block offset (m of
+ * Q4_1/Q5_1, dmin * m[s] of Q4_K/Q5_K, 0 otherwise) of element i.  That
+ * magnitude, not sum |w[i] * x[i]|, is the honest scale: with random
+ * scales q * d and the offset can cancel.  Tolerance:
+ *     |simd - scalar| <= SIMD_REL_TOL * magnitude
+ * i.e. about 16 float epsilons of the magnitude (a single wrong element
+ * would be off by ~1/n of it); test_simd_vs_scalar prints the worst ratio
+ * it saw.
+ */
+#define SIMD_REL_TOL 2e-6
+
+/* |offset| of element i of the block at b (see above) */
+static double
+ref_offset(uint32_t t, const uint8_t *b, int i)
+{
+	int			sc,
+				mn;
+
+	switch (t)
+	{
+		case LLM_DTYPE_Q4_1:
+		case LLM_DTYPE_Q5_1:
+			return fabs((double) ref_half(get16(b + 2)));
+		case LLM_DTYPE_Q4_K:
+		case LLM_DTYPE_Q5_K:
+			ref_k_scale(b + 4, i / 32, &sc, &mn);
+			return fabs((double) ref_half(get16(b + 2)) * mn);
+	}
+	return 0.0;
+}
+
+/*
+ * Random bytes everywhere, then every float made finite and below 2^60 in
+ * magnitude (so no product or sum overflows), subnormals included.
+ */
+static void
+random_finite_row(uint32_t t, uint8_t *row, int64_t n)
+{
+	const llm_dtype_info *info = llm_dtype_get(t);
+
+	random_row(t, row, n, 0);
+	if (t == LLM_DTYPE_F32)
+		for (int64_t i = 0; i < n; i++)
+		{
+			uint32_t	u;
+
+			memcpy(&u, row + 4 * i, 4);
+			u = (u & 0x807fffffu) | ((67 + rnd() % 120) << 23);	/* 2^-60..2^59 */
+			if (rnd() % 16 == 0)
+				u &= 0x807fffffu;	/* subnormal or zero */
+			memcpy(row + 4 * i, &u, 4);
+		}
+	else if (t == LLM_DTYPE_BF16)
+		for (int64_t i = 0; i < n; i++)
+		{
+			uint16_t	h = get16(row + 2 * i);
+
+			h = (uint16_t) ((h & 0x807f) | ((67 + rnd() % 120) << 7));
+			if (rnd() % 16 == 0)
+				h &= 0x807f;
+			put16(row + 2 * i, h);
+		}
+	else if (t == LLM_DTYPE_F16)
+		for (int64_t i = 0; i < n; i++)
+		{
+			uint16_t	h = get16(row + 2 * i);
+
+			if ((h & 0x7c00) == 0x7c00)
+				h ^= 0x4000;	/* inf/NaN -> a finite half */
+			put16(row + 2 * i, h);
+		}
+	else
+	{
+		int			off[2],
+					count;
+
+		half_fields(t, off, &count);
+		for (int64_t b = 0; b < n / info->block_elems; b++)
+			for (int k = 0; k < count; k++)
+			{
+				uint8_t    *p = row + b * info->block_bytes + off[k];
+				uint16_t	h = get16(p);
+
+				if ((h & 0x7c00) == 0x7c00)
+					put16(p, h ^ 0x4000);
+			}
+	}
+}
+
+/* Does this CPU get the AVX2 kernels (unless LLM_FORCE_SCALAR is set)? */
+static int
+cpu_has_avx2_kernels(void)
+{
+#if defined(__x86_64__)
+	unsigned int a,
+				b,
+				c,
+				d;
+
+	__builtin_cpu_init();
+	if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma"))
+		return 0;
+	return __get_cpuid(1, &a, &b, &c, &d) && (c & (1u << 29)) != 0;
+#else
+	return 0;
+#endif
+}
+
+static int
+forced_scalar(void)
+{
+	const char *v = getenv("LLM_FORCE_SCALAR");
+
+	return v != NULL && v[0] != '\0' && strcmp(v, "0") != 0;
+}
+
+/*
+ * LLM_FORCE_SCALAR=1 selects the scalar kernels.  The choice is made once
+ * per process, at the first call, so this runs before any other test and
+ * sets the variable in a child process.
+ */
+static void
+test_force_scalar_env(void)
+{
+	pid_t		pid;
+	int			status = 0;
+
+	fflush(NULL);
+	pid = fork();
+	CHECK(pid >= 0, "fork");
+	if (pid == 0)
+	{
+		setenv("LLM_FORCE_SCALAR", "1", 1);
+		_exit(strcmp(llm_quant_kernel_name(), "scalar") == 0 &&
+			  strcmp(llm_quant_kernel_for(LLM_DTYPE_Q4_1), "scalar") == 0 ? 0 : 1);
+	}
+	if (pid > 0)
+	{
+		waitpid(pid, &status, 0);
+		CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+			  "LLM_FORCE_SCALAR=1 selects the scalar kernels");
+	}
+}
+
+static void
+test_simd_vs_scalar(void)
+{
+	static uint8_t mat[3 + 7 * 8 * 1024];
+	static float xbuf[8 + 8 * 256],
+				w[8 * 256],
+				y_simd[8 * 256 + 40],
+				y_scalar[8 * 256 + 40];
+	const char *name = llm_quant_kernel_name();
+	int			expect_simd = cpu_has_avx2_kernels() && !forced_scalar();
+
+	printf("  kernel set: %s (CPU %s AVX2+FMA+F16C%s)\n", name,
+		   cpu_has_avx2_kernels() ? "has" : "lacks",
+		   forced_scalar() ? ", LLM_FORCE_SCALAR set" : "");
+	CHECK(strcmp(name, expect_simd ? "avx2" : "scalar") == 0,
+		  "kernel set is %s, expected %s", name, expect_simd ? "avx2" : "scalar");
+
+	for (size_t ti = 0; ti < N_TYPES; ti++)
+	{
+		uint32_t	t = all_types[ti];
+		const llm_dtype_info *info = llm_dtype_get(t);
+		const char *kernel = llm_quant_kernel_for(t);
+		const char *deq_kernel = llm_quant_dequantize_kernel_for(t);
+		int			bad_dot = 0,
+					bad_deq = 0,
+					dots = 0,
+					deq_values = 0;
+		double		worst = 0;
+
+		/*
+		 * The AVX2 set covers every type the forward pass computes with;
+		 * F32 rows are dequantised by memcpy.
+		 */
+		CHECK(strcmp(kernel, expect_simd ? "avx2" : "scalar") == 0,
+			  "%s dot kernel is %s", info->name, kernel);
+		CHECK(strcmp(deq_kernel, expect_simd && t != LLM_DTYPE_F32 ? "avx2" : "scalar") == 0,
+			  "%s dequantize kernel is %s", info->name, deq_kernel);
+
+		for (int iter = 0; iter < 96; iter++)
+		{
+			int64_t		nblocks = 1 + iter % 8;
+			int64_t		n = info->block_elems == 1 ?
+				(int64_t[]) {1, 7, 8, 9, 31, 32, 33, 63, 64, 65, 100, 257, 1000, 2047}[iter % 14] :
+				nblocks * info->block_elems;
+			int			nrows = 1 + 2 * (iter % 4);	/* 1, 3, 5, 7 */
+			int			row_off = 1 + iter % 3; /* rows at odd addresses */
+			float	   *x = xbuf + 1 + iter % 7;	/* x not 32-byte aligned */
+			int			sane = (iter / 8) % 2;
+			uint64_t	row_bytes;
+
+			llm_dtype_row_bytes(t, (uint64_t) n, &row_bytes);
+			for (int64_t i = 0; i < n; i++)
+				x[i] = rnd_float() * (iter % 3 == 0 ? 1000.0f : 4.0f);
+			for (int r = 0; r < nrows; r++)
+			{
+				uint8_t    *row = mat + row_off + r * row_bytes;
+
+				if (sane)
+					random_row(t, row, n, 1);
+				else
+					random_finite_row(t, row, n);
+			}
+
+			for (int r = 0; r < nrows; r++)
+			{
+				const uint8_t *row = mat + row_off + r * row_bytes;
+				float		simd = llm_vec_dot(t, row, x, n);
+				float		scalar = llm_vec_dot_scalar(t, row, x, n);
+				double		mag = 0;
+
+				llm_dequantize_row_scalar(t, row, w, n);
+				for (int64_t i = 0; i < n; i++)
+				{
+					double		off = info->block_elems == 1 ? 0.0 :
+						ref_offset(t, row + (i / info->block_elems) * info->block_bytes,
+								   (int) (i % info->block_elems));
+
+					mag += fabs((double) x[i]) * (fabs((double) w[i]) + 2 * off);
+				}
+				if (!(fabs((double) simd - scalar) <= SIMD_REL_TOL * mag))
+				{
+					if (bad_dot++ < 3)
+						fprintf(stderr, "  %s n %ld row %d (%s): simd %.9g scalar %.9g mag %g\n",
+								info->name, (long) n, r, sane ? "sane" : "random",
+								simd, scalar, mag);
+				}
+				if (mag > 0 && fabs((double) simd - scalar) / mag > worst)
+					worst = fabs((double) simd - scalar) / mag;
+				dots++;
+
+				/*
+				 * Dequantisation: bit for bit, with a partial block (or odd
+				 * tail) after the row and nothing written past n + tail.
+				 */
+				{
+					int64_t		tail = info->block_elems == 1 ? 0 : 1 + iter % 31;
+
+					for (int64_t i = 0; i < n + tail + 8; i++)
+						y_simd[i] = y_scalar[i] = 123.0f;
+					llm_dequantize_row(t, row, y_simd, n + tail);
+					llm_dequantize_row_scalar(t, row, y_scalar, n + tail);
+					for (int64_t i = 0; i < n + tail + 8; i++)
+						if (!same_float(y_simd[i], y_scalar[i]))
+						{
+							if (bad_deq++ < 3)
+								fprintf(stderr, "  %s dequant n %ld elem %ld: %a vs scalar %a\n",
+										info->name, (long) (n + tail), (long) i,
+										y_simd[i], y_scalar[i]);
+						}
+					deq_values += (int) (n + tail);
+				}
+			}
+		}
+		CHECK(bad_dot == 0, "%s: %d of %d SIMD dots differ from scalar beyond %g",
+			  info->name, bad_dot, dots, SIMD_REL_TOL);
+		CHECK(bad_deq == 0, "%s: %d dequantised values differ from scalar",
+			  info->name, bad_deq);
+		printf("  %-5s dot %-6s vs scalar: %d dots, worst |diff|/magnitude %.2g; "
+			   "dequantize %-6s: %d values identical\n",
+			   info->name, kernel, dots, worst, deq_kernel, deq_values - bad_deq);
+	}
+
+	/* NaN and infinity in a weight reach the result on every path */
+	{
+		uint8_t		b[1 + 34];
+		float		xs[40];
+
+		for (int i = 0; i < 32; i++)
+		{
+			b[3 + i] = (uint8_t) i;
+			xs[i] = 1.0f;
+		}
+		put16(b + 1, 0x7c00);	/* d = +inf */
+		CHECK(isinf(llm_vec_dot(LLM_DTYPE_Q8_0, b + 1, xs, 32)), "Q8_0 with d = inf");
+		put16(b + 1, 0x7e00);	/* d = NaN */
+		CHECK(isnan(llm_vec_dot(LLM_DTYPE_Q8_0, b + 1, xs, 32)), "Q8_0 with d = NaN");
+	}
+}
+
 static void
 test_defensive(void)
 {
@@ -867,12 +1169,14 @@ test_vectors(void)
 int
 main(void)
 {
+	test_force_scalar_env();	/* first: before this process picks kernels */
 	test_supported();
 	test_fp16();
 	test_bf16();
 	test_hand_blocks();
 	test_random_vs_reference();
 	test_dot();
+	test_simd_vs_scalar();
 	test_defensive();
 	test_vectors();
 	return TEST_DONE();

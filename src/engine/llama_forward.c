@@ -74,7 +74,8 @@ struct llm_context
 
 	/* other scratch */
 	float	   *vec;			/* one dequantised norm weight or bias */
-	float	   *scores;			/* [n_ctx] attention weights of one head */
+	float	   *scores;			/* [group][n_ctx] attention weights of a head group */
+	float	   *row_buf;		/* one cached key/value row of one head, as f32 */
 	int32_t    *cells;			/* [n_batch] cell reserved for each token */
 	int32_t    *out_rows;		/* [n_batch] tokens that want logits */
 	int32_t    *seq_zero;		/* [n_batch] zeros: the sequence ids of a batch without them */
@@ -191,7 +192,9 @@ llm_context_create(const llm_weights *w, const llm_context_params *params,
 	ctx->up = alloc_array(nb, ctx->n_ff, sizeof(float));
 	ctx->rope_cs = alloc_array(nb, hp->n_rot, sizeof(float));
 	ctx->vec = alloc_array(1, vec_len, sizeof(float));
-	ctx->scores = alloc_array(1, (size_t) p.n_ctx, sizeof(float));
+	ctx->scores = alloc_array((size_t) (hp->n_head / hp->n_head_kv), (size_t) p.n_ctx, sizeof(float));
+	ctx->row_buf = alloc_array(1, hp->n_embd_head_k > hp->n_embd_head_v ?
+							   hp->n_embd_head_k : hp->n_embd_head_v, sizeof(float));
 	ctx->cells = alloc_array(1, nb, sizeof(int32_t));
 	ctx->out_rows = alloc_array(1, nb, sizeof(int32_t));
 	ctx->seq_zero = alloc_array(1, nb, sizeof(int32_t));
@@ -205,7 +208,7 @@ llm_context_create(const llm_weights *w, const llm_context_params *params,
 	if (ctx->x == NULL || ctx->xn == NULL || ctx->q == NULL || ctx->k == NULL ||
 		ctx->v == NULL || ctx->att == NULL || ctx->proj == NULL || ctx->gate == NULL ||
 		ctx->up == NULL || ctx->rope_cs == NULL || ctx->vec == NULL ||
-		ctx->scores == NULL || ctx->cells == NULL || ctx->out_rows == NULL || ctx->seq_zero == NULL ||
+		ctx->scores == NULL || ctx->row_buf == NULL || ctx->cells == NULL || ctx->out_rows == NULL || ctx->seq_zero == NULL ||
 		ctx->visible == NULL || ctx->seq_first == NULL || ctx->seq_len == NULL ||
 		ctx->seq_in_batch == NULL ||
 		(w->rope_freqs.data != NULL && ctx->rope_freq_factors == NULL))
@@ -250,6 +253,7 @@ llm_context_free(llm_context *ctx)
 	llm_free(ctx->rope_cs);
 	llm_free(ctx->vec);
 	llm_free(ctx->scores);
+	llm_free(ctx->row_buf);
 	llm_free(ctx->cells);
 	llm_free(ctx->out_rows);
 	llm_free(ctx->seq_zero);
@@ -416,53 +420,59 @@ rope_apply(llm_context *ctx, float *x, size_t stride, int32_t n_tokens,
 	}
 }
 
-/* dot of an f32 vector with a cached key row (f16 or f32) */
-static float
-dot_cached(const llm_kv_cache *kv, const void *row, const float *x, int32_t n)
+/*
+ * IEEE binary16 -> binary32, exact for every input (zeros, subnormals,
+ * infinities, NaNs).  Inline and branch-free because attention converts
+ * every cached key and value it reads: shift the half's exponent and
+ * mantissa into float position and rescale by 2^112 to rebias the exponent
+ * (15 -> 127); subnormal halves, whose scaled value would be wrong, are
+ * built instead by placing the mantissa under a fixed exponent and
+ * subtracting that exponent's implicit one.
+ */
+static inline float
+half_to_float(uint16_t h)
 {
-	float		sum = 0.0f;
+	const uint32_t w = (uint32_t) h << 16;
+	const uint32_t sign = w & 0x80000000u;
+	const uint32_t two_w = w + w;
+	uint32_t	bits;
+	float		normal,
+				subnormal;
 
-	if (kv->type == LLM_KV_F32)
-	{
-		const float *r = row;
+	bits = (two_w >> 4) + (0xE0u << 23);
+	memcpy(&normal, &bits, sizeof(bits));
+	normal *= 0x1.0p-112f;
+	bits = (two_w >> 17) | (126u << 23);
+	memcpy(&subnormal, &bits, sizeof(bits));
+	subnormal -= 0.5f;
 
-		for (int32_t i = 0; i < n; i++)
-			sum += r[i] * x[i];
-	}
-	else
-	{
-		const uint16_t *r = row;
-
-		for (int32_t i = 0; i < n; i++)
-			sum += llm_fp16_to_fp32(r[i]) * x[i];
-	}
-	return sum;
+	memcpy(&bits, two_w < (1u << 27) ? &subnormal : &normal, sizeof(bits));
+	bits |= sign;
+	memcpy(&normal, &bits, sizeof(bits));
+	return normal;
 }
 
-/* y += a * cached value row */
-static void
-axpy_cached(const llm_kv_cache *kv, float a, const void *row, float *y, int32_t n)
+/*
+ * A cached key or value row of one head as f32: a pointer into the cache
+ * when it stores f32, else converted into buf.
+ */
+static inline const float *
+cached_row(const llm_kv_cache *kv, const void *row, float *buf, int32_t n)
 {
+	const uint16_t *h = row;
+
 	if (kv->type == LLM_KV_F32)
-	{
-		const float *r = row;
-
-		for (int32_t i = 0; i < n; i++)
-			y[i] += a * r[i];
-	}
-	else
-	{
-		const uint16_t *r = row;
-
-		for (int32_t i = 0; i < n; i++)
-			y[i] += a * llm_fp16_to_fp32(r[i]);
-	}
+		return row;
+	for (int32_t i = 0; i < n; i++)
+		buf[i] = half_to_float(h[i]);
+	return buf;
 }
 
 /*
  * Causal grouped-query attention of every token of the batch over the cells
- * its sequence may see (ctx->visible, prepared per batch): query head h
- * reads key/value head h / (n_head / n_head_kv).
+ * its sequence may see (ctx->visible, prepared per batch).  The group of
+ * n_head / n_head_kv query heads that share a key/value head is handled
+ * together, so each cached row is read (and converted) once per group.
  */
 static void
 attention(llm_context *ctx, int32_t layer, const llm_batch *b, const int32_t *seq)
@@ -471,14 +481,14 @@ attention(llm_context *ctx, int32_t layer, const llm_batch *b, const int32_t *se
 	const int32_t head_k = (int32_t) hp->n_embd_head_k;
 	const int32_t head_v = (int32_t) hp->n_embd_head_v;
 	const int32_t group = (int32_t) (hp->n_head / hp->n_head_kv);
-	float	   *scores = ctx->scores;
+	const size_t elem = ctx->kv.elem_size;
 
 	for (int32_t t = 0; t < b->n_tokens; t++)
 	{
 		const visible_cell *vis = ctx->visible + ctx->seq_first[seq[t]];
-		int32_t		n_vis = 0;
 		int32_t		lo = 0,
 					hi = ctx->seq_len[seq[t]];
+		int32_t		n_vis;
 
 		/* the sequence's cells are sorted by position: count those <= pos */
 		while (lo < hi)
@@ -490,42 +500,68 @@ attention(llm_context *ctx, int32_t layer, const llm_batch *b, const int32_t *se
 			else
 				hi = mid;
 		}
-		n_vis = lo;			/* >= 1: the token's own cell is there */
+		n_vis = lo;				/* >= 1: the token's own cell is there */
 
-		for (int32_t h = 0; h < (int32_t) hp->n_head; h++)
+		for (int32_t kvh = 0; kvh < (int32_t) hp->n_head_kv; kvh++)
 		{
-			const float *qh = ctx->q + (size_t) t * ctx->q_dim + (size_t) h * head_k;
-			float	   *out = ctx->att + (size_t) t * ctx->o_dim + (size_t) h * head_v;
-			const int32_t kvh = h / group;
-			float		max = -INFINITY;
-			double		sum = 0.0;
-			float		inv_sum;
+			const int32_t h0 = kvh * group;
 
+			/* scores[g][j] = q(h0+g) . k(j) / sqrt(head size) */
 			for (int32_t j = 0; j < n_vis; j++)
 			{
 				const uint8_t *krow = llm_kv_cache_k_row(&ctx->kv, layer, vis[j].cell);
+				const float *k = cached_row(&ctx->kv, krow + (size_t) kvh * head_k * elem,
+											ctx->row_buf, head_k);
 
-				scores[j] = ctx->kq_scale *
-					dot_cached(&ctx->kv, krow + (size_t) kvh * head_k * ctx->kv.elem_size,
-							   qh, head_k);
-				if (scores[j] > max)
-					max = scores[j];
+				for (int32_t g = 0; g < group; g++)
+				{
+					const float *q = ctx->q + (size_t) t * ctx->q_dim + (size_t) (h0 + g) * head_k;
+					float		dot = 0.0f;
+
+					for (int32_t i = 0; i < head_k; i++)
+						dot += q[i] * k[i];
+					ctx->scores[(size_t) g * ctx->n_ctx + j] = ctx->kq_scale * dot;
+				}
 			}
-			for (int32_t j = 0; j < n_vis; j++)
+
+			/* softmax over j for each head, max subtracted, sum in double */
+			for (int32_t g = 0; g < group; g++)
 			{
-				scores[j] = expf(scores[j] - max);
-				sum += (double) scores[j];
-			}
-			inv_sum = (float) (1.0 / sum);
+				float	   *sc = ctx->scores + (size_t) g * ctx->n_ctx;
+				float		max = -INFINITY;
+				double		sum = 0.0;
+				float		inv_sum;
 
-			memset(out, 0, (size_t) head_v * sizeof(float));
+				for (int32_t j = 0; j < n_vis; j++)
+					if (sc[j] > max)
+						max = sc[j];
+				for (int32_t j = 0; j < n_vis; j++)
+				{
+					sc[j] = expf(sc[j] - max);
+					sum += (double) sc[j];
+				}
+				inv_sum = (float) (1.0 / sum);
+				for (int32_t j = 0; j < n_vis; j++)
+					sc[j] *= inv_sum;
+				memset(ctx->att + (size_t) t * ctx->o_dim + (size_t) (h0 + g) * head_v, 0,
+					   (size_t) head_v * sizeof(float));
+			}
+
+			/* out(h0+g) = sum_j p[g][j] * v(j) */
 			for (int32_t j = 0; j < n_vis; j++)
 			{
 				const uint8_t *vrow = llm_kv_cache_v_row(&ctx->kv, layer, vis[j].cell);
+				const float *v = cached_row(&ctx->kv, vrow + (size_t) kvh * head_v * elem,
+											ctx->row_buf, head_v);
 
-				axpy_cached(&ctx->kv, scores[j] * inv_sum,
-							vrow + (size_t) kvh * head_v * ctx->kv.elem_size,
-							out, head_v);
+				for (int32_t g = 0; g < group; g++)
+				{
+					float	   *out = ctx->att + (size_t) t * ctx->o_dim + (size_t) (h0 + g) * head_v;
+					const float p = ctx->scores[(size_t) g * ctx->n_ctx + j];
+
+					for (int32_t i = 0; i < head_v; i++)
+						out[i] += p * v[i];
+				}
 			}
 		}
 	}

@@ -287,6 +287,11 @@ llm_model_generator(LlmModel *model, int32_t n_ctx)
 				 errmsg("model \"%s\" has architecture \"%s\", which llm_ext cannot run yet",
 						model->name, model->info.architecture),
 				 errdetail("Tokenization works for it; generation supports the \"llama\" architecture.")));
+	if (!model->hparams.has_tensors)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("model \"%s\" has no weights", model->name),
+				 errdetail("The file holds only a vocabulary: it can tokenize but not generate.")));
 	if (model->generator != NULL && model->gen_n_ctx == n_ctx)
 		return model->generator;
 

@@ -1,6 +1,7 @@
 -- Demo data for scripts/demo: a few realistic support tickets and emails.
 -- The demo database is ours, so the extension is recreated each run to
 -- pick up a newly installed version.
+SET client_min_messages = warning;
 DROP EXTENSION IF EXISTS llm_ext CASCADE;
 CREATE EXTENSION llm_ext;
 

@@ -15,7 +15,11 @@
  * angles are built by repeated multiplication by base^(-2/n_rot) in float;
  * softmax subtracts the maximum and sums in double; keys and values go
  * through the cache (f16 by default) before attention reads them, also for
- * the tokens of the batch itself.
+ * the tokens of the batch itself; with an f16 cache, Q and the softmax
+ * weights are rounded to f16 too, as ggml converts the other operand of an
+ * f16 matrix product.  Matrix products round their activations as
+ * llama.cpp does (matmul.c).  Not reproduced: ggml's vectorised expf in
+ * SiLU and softmax (last-bit differences).
  */
 #include "llama.h"
 #include "matmul.h"
@@ -483,6 +487,14 @@ attention(llm_context *ctx, int32_t layer, const llm_batch *b, const int32_t *se
 	const int32_t group = (int32_t) (hp->n_head / hp->n_head_kv);
 	const size_t elem = ctx->kv.elem_size;
 
+	/*
+	 * K.Q in ggml is an f16 matrix (the cached keys) times Q, and ggml
+	 * rounds Q to f16 for it: do the same (Q is used for nothing else).
+	 */
+	if (ctx->kv.type != LLM_KV_F32)
+		for (size_t i = 0; i < (size_t) b->n_tokens * ctx->q_dim; i++)
+			ctx->q[i] = llm_fp16_to_fp32(llm_fp32_to_fp16(ctx->q[i]));
+
 	for (int32_t t = 0; t < b->n_tokens; t++)
 	{
 		const visible_cell *vis = ctx->visible + ctx->seq_first[seq[t]];
@@ -543,6 +555,14 @@ attention(llm_context *ctx, int32_t layer, const llm_batch *b, const int32_t *se
 				inv_sum = (float) (1.0 / sum);
 				for (int32_t j = 0; j < n_vis; j++)
 					sc[j] *= inv_sum;
+
+				/*
+				 * ggml multiplies V (f16) with the probabilities converted
+				 * to f16 (the vec_dot type of an f16 matrix)
+				 */
+				if (ctx->kv.type != LLM_KV_F32)
+					for (int32_t j = 0; j < n_vis; j++)
+						sc[j] = llm_fp16_to_fp32(llm_fp32_to_fp16(sc[j]));
 				memset(ctx->att + (size_t) t * ctx->o_dim + (size_t) (h0 + g) * head_v, 0,
 					   (size_t) head_v * sizeof(float));
 			}

@@ -1,19 +1,19 @@
 /*
  * matmul.h — a weight matrix times a batch of activation vectors.
  *
- * y[t][r] = dot(row r of w, x[t]) for every row r of w and token t.
- * One token (decode) reads each stored row once with llm_vec_dot.  Several
- * tokens (prefill) go through OpenBLAS: the weight rows are dequantised a
- * tile at a time into a small f32 buffer that stays in cache, and each tile
- * is multiplied with the whole batch by cblas_sgemm — the arithmetic rate
- * of a tuned GEMM without ever making an f32 copy of the model.
+ * y[t][r] = dot(row r of w, x[t]) for every row r of w and token t,
+ * computed with llama.cpp's numerics (see matmul.c): quantised weights take
+ * activations rounded to 8-bit blocks and integer block dot products, for
+ * any number of tokens; F16/BF16 weights take activations rounded to
+ * f16/bf16.  Float weights with several tokens (prefill) go through
+ * OpenBLAS on weight tiles dequantised into a small cache-sized buffer.
  */
 #ifndef LLM_ENGINE_MATMUL_H
 #define LLM_ENGINE_MATMUL_H
 
 #include "common.h"
 
-/* Fewest tokens for which the GEMM path is used. */
+/* Fewest tokens for which the GEMM path is used (float weights only). */
 #define LLM_GEMM_MIN_TOKENS 4
 
 void		llm_matmul(uint32_t type, const uint8_t *data, size_t row_bytes,

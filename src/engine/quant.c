@@ -205,6 +205,21 @@ llm_bf16_to_fp32(uint16_t h)
 	return float_from_bits((uint32_t) h << 16);
 }
 
+/*
+ * binary32 -> bfloat16 the way ggml rounds activations for BF16 weights:
+ * nearest, ties to even, by adding 0x7fff plus the lowest kept bit; a NaN
+ * keeps its top bits and is made quiet.
+ */
+uint16_t
+llm_fp32_to_bf16(float f)
+{
+	uint32_t	u = bits_from_float(f);
+
+	if ((u & 0x7fffffffu) > 0x7f800000u)
+		return (uint16_t) ((u >> 16) | 64);
+	return (uint16_t) ((u + (0x7fffu + ((u >> 16) & 1))) >> 16);
+}
+
 static inline float
 half_at(const uint8_t *p)
 {
@@ -826,4 +841,57 @@ llm_vec_dot(uint32_t type, const void *row, const float *x, int64_t n)
 	if (k->vec_dot[type] != NULL)
 		return k->vec_dot[type] (row, x, n);
 	return llm_vec_dot_scalar(type, row, x, n);
+}
+
+/*
+ * Activations rounded as llama.cpp rounds them, and the dot products with
+ * them (quant_q8.c has the scalar reference).  Activation quantisers are
+ * indexed by activation type, the dot products by weight type.  Every
+ * kernel gives the scalar result bit for bit (test_quant checks).
+ */
+void
+llm_quantize_act(uint32_t weight_type, const float *x, void *act, int64_t n)
+{
+	const llm_quant_kernels *k;
+	uint32_t	act_type;
+
+	if (n <= 0 || weight_type >= LLM_DTYPE_MAX)
+		return;
+	k = get_kernels();
+	act_type = llm_act_type(weight_type);
+	if (k->quantize_act[act_type] != NULL)
+		k->quantize_act[act_type] (x, act, n);
+	else
+		llm_quantize_act_scalar(weight_type, x, act, n);
+}
+
+float
+llm_vec_dot_act(uint32_t weight_type, const void *row, const void *act, int64_t n)
+{
+	const llm_quant_kernels *k;
+
+	if (n <= 0 || weight_type >= LLM_DTYPE_MAX)
+		return 0.0f;
+	k = get_kernels();
+	if (k->vec_dot_act[weight_type] != NULL)
+		return k->vec_dot_act[weight_type] (row, act, n);
+	switch (llm_act_type(weight_type))
+	{
+		case LLM_DTYPE_F32:
+		case LLM_DTYPE_F16:
+		case LLM_DTYPE_BF16:
+			/* float activations: the ordinary float dot (SIMD if there is one) */
+			return llm_vec_dot(weight_type, row, act, n);
+	}
+	return llm_vec_dot_act_scalar(weight_type, row, act, n);
+}
+
+const char *
+llm_quant_act_kernel_for(uint32_t weight_type)
+{
+	const llm_quant_kernels *k = get_kernels();
+
+	if (weight_type < LLM_DTYPE_MAX && k->vec_dot_act[weight_type] != NULL)
+		return k->name;
+	return "scalar";
 }

@@ -49,10 +49,39 @@ const char *llm_quant_kernel_name(void);
 const char *llm_quant_kernel_for(uint32_t type);
 const char *llm_quant_dequantize_kernel_for(uint32_t type);
 
+/*
+ * Activations as llama.cpp rounds them before a matrix product.
+ *
+ * ggml never multiplies a quantised weight row with f32 activations: it
+ * first rounds each activation row to the weight type's "vec_dot type" and
+ * then takes integer dot products block by block.  To agree with llama.cpp
+ * to the last bit we do the same (quant_q8.c has the details):
+ *   Q4_0, Q5_0, Q8_0 weights -> Q8_0 activations (32 int8 + fp16 scale)
+ *   Q4_1, Q5_1               -> Q8_1 (Q8_0 plus s = d * sum(q), fp16)
+ *   Q4_K, Q5_K, Q6_K         -> Q8_K (256 int8, f32 scale, 16-sums)
+ *   F16 -> activations rounded to f16, BF16 -> to bf16, F32 -> unchanged
+ *
+ * llm_act_type names the activation type of a weight type;
+ * llm_act_row_bytes is the size of one quantised activation row of n
+ * elements (n a multiple of the weight's block size); llm_quantize_act
+ * writes it; llm_vec_dot_act is the dot product of a weight row with it.
+ * Every kernel set computes bit-identical results here (the scalar code
+ * does the float arithmetic in the same order as the SIMD code), so
+ * LLM_FORCE_SCALAR changes speed, not logits.
+ */
+uint32_t	llm_act_type(uint32_t weight_type);
+size_t		llm_act_row_bytes(uint32_t weight_type, int64_t n);
+void		llm_quantize_act(uint32_t weight_type, const float *x, void *act, int64_t n);
+float		llm_vec_dot_act(uint32_t weight_type, const void *row, const void *act, int64_t n);
+void		llm_quantize_act_scalar(uint32_t weight_type, const float *x, void *act, int64_t n);
+float		llm_vec_dot_act_scalar(uint32_t weight_type, const void *row, const void *act, int64_t n);
+const char *llm_quant_act_kernel_for(uint32_t weight_type);
+
 /* Half-precision conversions (IEEE binary16 and bfloat16). */
 float		llm_fp16_to_fp32(uint16_t h);
 uint16_t	llm_fp32_to_fp16(float f);
 float		llm_bf16_to_fp32(uint16_t h);
+uint16_t	llm_fp32_to_bf16(float f);	/* nearest even, as ggml */
 
 /* ---------------------------------------------------------------------
  * For the kernel files only (quant.c, quant_avx2.c, ...).
@@ -68,12 +97,18 @@ float		llm_bf16_to_fp32(uint16_t h);
 typedef float (*llm_vec_dot_fn) (const void *row, const float *x, int64_t n);
 typedef void (*llm_dequantize_fn) (const void *row, float *dst, int64_t n);
 
+/* Activation quantiser (x -> act) and weight-row x act dot product. */
+typedef void (*llm_quantize_act_fn) (const float *x, void *act, int64_t n);
+typedef float (*llm_vec_dot_act_fn) (const void *row, const void *act, int64_t n);
+
 /* A kernel set; a NULL entry means "use the scalar reference". */
 typedef struct llm_quant_kernels
 {
 	const char *name;
 	llm_vec_dot_fn vec_dot[LLM_DTYPE_MAX];
 	llm_dequantize_fn dequantize[LLM_DTYPE_MAX];
+	llm_quantize_act_fn quantize_act[LLM_DTYPE_MAX];	/* by activation type */
+	llm_vec_dot_act_fn vec_dot_act[LLM_DTYPE_MAX];	/* by weight type */
 } llm_quant_kernels;
 
 #if defined(__x86_64__)
@@ -176,6 +211,41 @@ typedef struct block_q6_k
 	uint8_t		d[2];			/* half: super-scale (last, unlike the
 								 * others) */
 } block_q6_k;
+
+/*
+ * Quantised activations (our own scratch, never read from a file, so with
+ * natural alignment).  The scales are kept as the float value of what
+ * ggml stores: d and s of Q8_0/Q8_1 already rounded through fp16.
+ */
+typedef struct act_q8
+{
+	float		d;				/* fp16-rounded scale */
+	float		s;				/* Q8_1: fp16-rounded d * sum(qs); Q8_0: 0 */
+	int8_t		qs[QK32];
+} act_q8;
+
+typedef struct act_q8_k
+{
+	float		d;				/* f32 scale (negative when the block's
+								 * largest magnitude is positive, as ggml) */
+	int16_t		bsums[QK_K / 16];	/* sums of 16 consecutive qs */
+	int8_t		qs[QK_K];
+} act_q8_k;
+
+/*
+ * The 8-lane float accumulator of ggml's AVX2 kernels, reduced in its order:
+ * (lanes k + k+4), then (0+2) + (1+3) of those.
+ */
+static inline float
+hsum8_ggml(const float acc[8])
+{
+	float		t0 = acc[0] + acc[4],
+				t1 = acc[1] + acc[5],
+				t2 = acc[2] + acc[6],
+				t3 = acc[3] + acc[7];
+
+	return (t0 + t2) + (t1 + t3);
+}
 
 _Static_assert(sizeof(block_q4_0) == 18, "Q4_0 block is 18 bytes");
 _Static_assert(sizeof(block_q4_1) == 20, "Q4_1 block is 20 bytes");

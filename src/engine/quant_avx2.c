@@ -712,6 +712,168 @@ dequant_bf16_avx2(const void *row, float *y, int64_t n)
 }
 
 /* ---------------------------------------------------------------------
+ * Quantised activations (quant_q8.c is the reference; these give its
+ * results bit for bit: same rounding, same int8 lanes, same fused
+ * multiply-adds, same final reduction order as ggml's AVX2 kernels)
+ * ---------------------------------------------------------------------
+ */
+
+/* x[0..31] -> 32 int8 (x * 127/amax, nearest even); returns amax; *isum */
+static inline AVX2_FN float
+quantize32_avx2(const float *x, int8_t *qs, int *isum)
+{
+	const __m256 sign_bit = _mm256_set1_ps(-0.0f);
+	__m256		v[4];
+	__m256		max_abs;
+	__m128		max4;
+	__m256i		i[4];
+	__m256i		packed;
+	float		amax,
+				id;
+
+	for (int k = 0; k < 4; k++)
+		v[k] = _mm256_loadu_ps(x + 8 * k);
+	max_abs = _mm256_andnot_ps(sign_bit, v[0]);
+	for (int k = 1; k < 4; k++)
+		max_abs = _mm256_max_ps(max_abs, _mm256_andnot_ps(sign_bit, v[k]));
+	max4 = _mm_max_ps(_mm256_extractf128_ps(max_abs, 1), _mm256_castps256_ps128(max_abs));
+	max4 = _mm_max_ps(max4, _mm_movehl_ps(max4, max4));
+	max4 = _mm_max_ss(max4, _mm_movehdup_ps(max4));
+	amax = _mm_cvtss_f32(max4);
+	id = amax != 0.0f ? 127.0f / amax : 0.0f;
+	for (int k = 0; k < 4; k++)
+		i[k] = _mm256_cvtps_epi32(_mm256_round_ps(_mm256_mul_ps(v[k], _mm256_set1_ps(id)),
+												  _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+	if (isum != NULL)
+	{
+		__m256i		t = _mm256_add_epi32(_mm256_add_epi32(i[0], i[1]), _mm256_add_epi32(i[2], i[3]));
+		__m128i		s4 = _mm_add_epi32(_mm256_castsi256_si128(t), _mm256_extracti128_si256(t, 1));
+
+		s4 = _mm_add_epi32(s4, _mm_unpackhi_epi64(s4, s4));
+		s4 = _mm_add_epi32(s4, _mm_shuffle_epi32(s4, _MM_SHUFFLE(2, 3, 0, 1)));
+		*isum = _mm_cvtsi128_si32(s4);
+	}
+	/* saturating packs work per 128-bit half; the permute restores order */
+	packed = _mm256_packs_epi16(_mm256_packs_epi32(i[0], i[1]), _mm256_packs_epi32(i[2], i[3]));
+	packed = _mm256_permutevar8x32_epi32(packed, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+	_mm256_storeu_si256((__m256i *) qs, packed);
+	return amax;
+}
+
+static inline float
+half_round(float f)
+{
+	return llm_fp16_to_fp32(llm_fp32_to_fp16(f));
+}
+
+static AVX2_FN void
+quantize_q8_0_avx2(const float *x, void *act, int64_t n)
+{
+	act_q8	   *y = act;
+
+	for (int64_t b = 0; b < n / QK32; b++, x += QK32)
+	{
+		float		amax = quantize32_avx2(x, y[b].qs, NULL);
+
+		y[b].d = half_round(amax / 127.0f);
+		y[b].s = 0.0f;
+	}
+}
+
+static AVX2_FN void
+quantize_q8_1_avx2(const float *x, void *act, int64_t n)
+{
+	act_q8	   *y = act;
+
+	for (int64_t b = 0; b < n / QK32; b++, x += QK32)
+	{
+		int			isum;
+		float		d = quantize32_avx2(x, y[b].qs, &isum) / 127.0f;
+
+		y[b].d = half_round(d);
+		y[b].s = half_round(d * (float) isum);
+	}
+}
+
+/* sum of products of 32 unsigned (ux) and signed (sy) bytes, 8 int32 lanes, as float */
+static inline AVX2_FN __m256
+lanes_us8(__m256i ux, __m256i sy)
+{
+	return _mm256_cvtepi32_ps(_mm256_madd_epi16(_mm256_maddubs_epi16(ux, sy),
+												_mm256_set1_epi16(1)));
+}
+
+/* the same for two signed byte vectors */
+static inline AVX2_FN __m256
+lanes_s8(__m256i x, __m256i y)
+{
+	return lanes_us8(_mm256_sign_epi8(x, x), _mm256_sign_epi8(y, x));
+}
+
+/* 32 nibbles: byte j = element j (low nibbles, then high nibbles) */
+static inline AVX2_FN __m256i
+nibble_bytes(const uint8_t *qs)
+{
+	__m128i		t = _mm_loadu_si128((const __m128i *) qs);
+
+	return _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(t, 4), t), _mm256_set1_epi8(0x0f));
+}
+
+static AVX2_FN float
+dot_q4_0_q8_0_avx2(const void *row, const void *act, int64_t n)
+{
+	const block_q4_0 *w = row;
+	const act_q8 *a = act;
+	__m256		acc = _mm256_setzero_ps();
+
+	for (int64_t b = 0; b < n / QK32; b++)
+	{
+		__m256i		qx = _mm256_sub_epi8(nibble_bytes(w[b].qs), _mm256_set1_epi8(8));
+		__m256i		qy = _mm256_loadu_si256((const __m256i *) a[b].qs);
+
+		acc = _mm256_fmadd_ps(_mm256_set1_ps(half_at(w[b].d) * a[b].d), lanes_s8(qx, qy), acc);
+	}
+	return hsum(acc);
+}
+
+static AVX2_FN float
+dot_q8_0_q8_0_avx2(const void *row, const void *act, int64_t n)
+{
+	const block_q8_0 *w = row;
+	const act_q8 *a = act;
+	__m256		acc = _mm256_setzero_ps();
+
+	for (int64_t b = 0; b < n / QK32; b++)
+	{
+		__m256i		qx = _mm256_loadu_si256((const __m256i *) w[b].qs);
+		__m256i		qy = _mm256_loadu_si256((const __m256i *) a[b].qs);
+
+		acc = _mm256_fmadd_ps(_mm256_set1_ps(half_at(w[b].d) * a[b].d), lanes_s8(qx, qy), acc);
+	}
+	return hsum(acc);
+}
+
+static AVX2_FN float
+dot_q4_1_q8_1_avx2(const void *row, const void *act, int64_t n)
+{
+	const block_q4_1 *w = row;
+	const act_q8 *a = act;
+	__m256		acc = _mm256_setzero_ps();
+	float		summs = 0.0f;
+
+	for (int64_t b = 0; b < n / QK32; b++)
+	{
+		__m256i		qy = _mm256_loadu_si256((const __m256i *) a[b].qs);
+
+		/* m * s: two halves, exact in float, so fusing cannot matter */
+		summs += half_at(w[b].m) * a[b].s;
+		acc = _mm256_fmadd_ps(_mm256_set1_ps(half_at(w[b].d) * a[b].d),
+							  lanes_us8(nibble_bytes(w[b].qs), qy), acc);
+	}
+	return hsum(acc) + summs;
+}
+
+/* ---------------------------------------------------------------------
  * The kernel table
  * ---------------------------------------------------------------------
  */
@@ -731,6 +893,12 @@ llm_quant_avx2_kernels(llm_quant_kernels *kernels)
 	kernels->vec_dot[LLM_DTYPE_Q4_K] = dot_q4_k_avx2;
 	kernels->vec_dot[LLM_DTYPE_Q5_K] = dot_q5_k_avx2;
 	kernels->vec_dot[LLM_DTYPE_Q6_K] = dot_q6_k_avx2;
+
+	kernels->quantize_act[LLM_DTYPE_Q8_0] = quantize_q8_0_avx2;
+	kernels->quantize_act[LLM_DTYPE_Q8_1] = quantize_q8_1_avx2;
+	kernels->vec_dot_act[LLM_DTYPE_Q4_0] = dot_q4_0_q8_0_avx2;
+	kernels->vec_dot_act[LLM_DTYPE_Q4_1] = dot_q4_1_q8_1_avx2;
+	kernels->vec_dot_act[LLM_DTYPE_Q8_0] = dot_q8_0_q8_0_avx2;
 
 	kernels->dequantize[LLM_DTYPE_F16] = dequant_f16_avx2;
 	kernels->dequantize[LLM_DTYPE_BF16] = dequant_bf16_avx2;

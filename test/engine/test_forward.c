@@ -17,10 +17,10 @@
  * The golden files are made by test/forward/make_golden_logits.py with
  * llama-cpp-python on the same GGUF files.  llama.cpp multiplies quantised
  * weights with activations it has itself quantised to 8 bits (Q8_0, Q8_1,
- * Q8_K) and rounds attention inputs to f16; we keep activations in f32.  So
- * against llama.cpp the tolerance depends on the weight type, while against
- * the float64 reference (same dequantised weights, exact arithmetic) it is
- * tight for every type.
+ * Q8_K) and rounds attention inputs to f16; so do we, with bit-identical
+ * integer block dot products, so against llama.cpp several types agree
+ * exactly and the tolerances are per type (see tolerances2); against the
+ * float64 reference (exact arithmetic) only the float types are tight.
  */
 #include "gguf.h"
 #include "kv_cache.h"
@@ -827,25 +827,46 @@ check_linear_rope_scaling(const model *m, const char *label, const int32_t *toke
 
 /* ---------- tiny models against golden logits ---------- */
 
-typedef struct type_tolerance
+/*
+ * The engine rounds activations the way llama.cpp does (8-bit blocks for
+ * quantised weights, f16/bf16 for F16/BF16 weights, Q and the attention
+ * weights to f16 with an f16 KV cache), with bit-identical integer block
+ * dot products.  Measured against llama.cpp: 0 (to 1e-5) for Q8_0, Q4_1,
+ * Q5_0, Q5_1, BF16; < 1e-4 for F32; 9e-4 for F16 (summation order); 0.7%
+ * for Q4_0 (ggml repacks Q4_0 weights for AVX2 and sums in another order);
+ * 1.2-1.7% for the K-quants (ggml's "tiled" K-quant kernel for batches of
+ * 8+ tokens; remaining differences also come from ggml's own vectorised
+ * expf in SiLU and softmax).  vs_float64: since we now round like
+ * llama.cpp, the float64 reference is as far from us as from llama.cpp.
+ */
+typedef struct type_tolerance2
 {
 	const char *key;
-	double		vs_llama_cpp;	/* max |ours - llama.cpp| / max |llama.cpp| */
-} type_tolerance;
+	double		vs_llama_cpp;
+	double		vs_float64;
+	bool		float_type;		/* top-1 must match float64 too */
+} type_tolerance2;
 
-/*
- * Against llama.cpp the difference is its 8-bit (or bf16 / f16) rounding of
- * the activations a weight type is multiplied with; measured 2-4% of the
- * largest logit for the block types, 0.7% for bf16, < 0.1% for f32/f16.
- * Against the float64 reference every type must be within 2e-3 (f16 KV
- * cache rounding).
- */
-static const type_tolerance tolerances[] = {
-	{"f32", 2e-3}, {"f16", 2e-3}, {"untied", 2e-3}, {"bias", 2e-3},
-	{"bf16", 1.5e-2},
-	{"q8_0", 4e-2}, {"q4_0", 6e-2}, {"q4_1", 6e-2}, {"q5_0", 6e-2}, {"q5_1", 6e-2},
-	{"q4_k", 6e-2}, {"q5_k", 6e-2}, {"q6_k", 6e-2}, {"mixed", 6e-2},
+static const type_tolerance2 tolerances2[] = {
+	{"f32", 2e-4, 2e-3, true}, {"untied", 2e-4, 2e-3, true}, {"bias", 2e-4, 2e-3, true},
+	{"f16", 2e-3, 4e-3, true}, {"bf16", 1e-4, 1.5e-2, true},
+	{"q8_0", 1e-4, 6e-2, false}, {"q4_1", 1e-4, 6e-2, false},
+	{"q5_0", 1e-4, 6e-2, false}, {"q5_1", 1e-4, 6e-2, false},
+	{"q4_0", 2e-2, 6e-2, false},
+	{"q4_k", 4e-2, 6e-2, false}, {"q5_k", 4e-2, 6e-2, false}, {"q6_k", 4e-2, 6e-2, false},
+	{"mixed", 4e-2, 6e-2, false},
 };
+
+static const type_tolerance2 *
+tolerance2_for(const char *key)
+{
+	static const type_tolerance2 fallback = {"?", 6e-2, 6e-2, false};
+
+	for (size_t i = 0; i < sizeof(tolerances2) / sizeof(tolerances2[0]); i++)
+		if (strcmp(tolerances2[i].key, key) == 0)
+			return &tolerances2[i];
+	return &fallback;
+}
 
 #define TOL_FLOAT64 2e-3
 
@@ -856,17 +877,14 @@ static const type_tolerance tolerances[] = {
  * logits move by ~2-3% of the largest logit between batch and one-by-one
  * evaluation); ours stay within 1e-3.
  */
-#define TOL_BATCH 1e-4
+/*
+ * Quantised weights: bit-identical (the same integer dot products whatever
+ * the batch).  Float weights: OpenBLAS for batches, so rounding-level
+ * differences, which f16-rounding Q and the attention weights can turn into
+ * a last-f16-bit step: 3e-4.
+ */
+#define TOL_BATCH 3e-4
 #define TOL_BATCH_SMOLLM2 1e-3
-
-static double
-tolerance_for(const char *key)
-{
-	for (size_t i = 0; i < sizeof(tolerances) / sizeof(tolerances[0]); i++)
-		if (strcmp(tolerances[i].key, key) == 0)
-			return tolerances[i].vs_llama_cpp;
-	return 6e-2;
-}
 
 /* An unsupported weight type is refused, naming the tensor and the type. */
 static void
@@ -949,7 +967,8 @@ test_tiny_models(const char *tiny_dir, const char *golden_dir)
 		model		m;
 		double		worst_cpp = 0.0,
 					worst_f64 = 0.0;
-		double		tol = tolerance_for(key);
+		const type_tolerance2 *tt = tolerance2_for(key);
+		double		tol = tt->vs_llama_cpp;
 		int			top1_f64 = 0,
 					top1_cpp = 0,
 					n_prompts = 0;
@@ -997,17 +1016,22 @@ test_tiny_models(const char *tiny_dir, const char *golden_dir)
 				top1_f64 += argmax(ours, n_f64) == argmax(f64, n_f64);
 				top1_cpp += argmax(ours, n_cpp) == argmax(cpp, n_cpp);
 				n_prompts++;
-				CHECK(d_f64 <= TOL_FLOAT64, "%s, %d tokens: vs float64 %.3g > %.3g",
-					  key, n_tok, d_f64, TOL_FLOAT64);
+				CHECK(d_f64 <= tt->vs_float64, "%s, %d tokens: vs float64 %.3g > %.3g",
+					  key, n_tok, d_f64, tt->vs_float64);
 				CHECK(d_cpp <= tol, "%s, %d tokens: vs llama.cpp %.3g > %.3g", key, n_tok, d_cpp, tol);
-				CHECK(argmax(ours, n_f64) == argmax(f64, n_f64), "%s, %d tokens: top-1 vs float64",
+				CHECK(!tt->float_type || argmax(ours, n_f64) == argmax(f64, n_f64),
+					  "%s, %d tokens: top-1 vs float64", key, n_tok);
+				CHECK(argmax(ours, n_cpp) == argmax(cpp, n_cpp), "%s, %d tokens: top-1 vs llama.cpp",
 					  key, n_tok);
 			}
 			else
 				CHECK(false, "%s: forward failed: %s", key, err.msg);
 
-			/* a float32 KV cache moves us closer to float64, never further */
-			if (n_tok > 1)
+			/*
+			 * a float32 KV cache moves us closer to float64, never further
+			 * (for f32 weights: the others round activations anyway)
+			 */
+			if (n_tok > 1 && tt->float_type && strcmp(key, "f16") != 0 && strcmp(key, "bf16") != 0)
 			{
 				llm_context *ctx32 = new_context(&m, 256, n_tok, 1, LLM_KV_F32);
 

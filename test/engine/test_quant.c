@@ -30,6 +30,7 @@
 #include <cpuid.h>
 #endif
 
+#define LLM_QUANT_BLOCKS
 #include "quant.h"
 #include "test_util.h"
 
@@ -1166,6 +1167,157 @@ test_vectors(void)
 	printf("  fp32->fp16 vs numpy: %d values, %d differ\n", to_fp16_n, to_fp16_bad);
 }
 
+/* ---- activations rounded like llama.cpp (quant_q8.c) ------------------ */
+
+/* A straightforward Q8_0/Q8_1 block quantiser: ggml's AVX2 formulas. */
+static void
+ref_q8_block(const float *x, float *d, float *s, int8_t *q)
+{
+	float		amax = 0.0f,
+				id;
+	int			sum = 0;
+
+	for (int j = 0; j < 32; j++)
+		amax = fabsf(x[j]) > amax ? fabsf(x[j]) : amax;
+	id = amax != 0.0f ? 127.0f / amax : 0.0f;
+	for (int j = 0; j < 32; j++)
+	{
+		q[j] = (int8_t) rintf(x[j] * id);
+		sum += q[j];
+	}
+	*d = llm_fp16_to_fp32(llm_fp32_to_fp16(amax / 127.0f));
+	*s = llm_fp16_to_fp32(llm_fp32_to_fp16(amax / 127.0f * (float) sum));
+}
+
+static void
+test_activations(void)
+{
+	enum
+	{
+		N = 1024
+	};
+	static float x[N];
+	static uint8_t row[N * 4];
+	static uint8_t act[N * 8],
+				act_s[N * 8];
+	int			bad_quant = 0,
+				bad_simd = 0,
+				bad_dot = 0;
+
+	CHECK(llm_act_type(LLM_DTYPE_Q4_1) == LLM_DTYPE_Q8_1 &&
+		  llm_act_type(LLM_DTYPE_Q8_0) == LLM_DTYPE_Q8_0 &&
+		  llm_act_type(LLM_DTYPE_Q6_K) == LLM_DTYPE_Q8_K &&
+		  llm_act_type(LLM_DTYPE_F16) == LLM_DTYPE_F16 &&
+		  llm_act_type(LLM_DTYPE_F32) == LLM_DTYPE_F32, "activation types");
+
+	for (int iter = 0; iter < 50; iter++)
+	{
+		for (int i = 0; i < N; i++)
+			x[i] = rnd_float() * (float) (1 + i % 5) * (iter % 3 ? 1.0f : 1e-4f);
+		if (iter % 7 == 0)
+			memset(x, 0, 32 * sizeof(float));	/* an all-zero block */
+
+		/* quantisers vs the straightforward reference */
+		llm_quantize_act(LLM_DTYPE_Q4_1, x, act, N);
+		for (int b = 0; b < N / 32; b++)
+		{
+			const act_q8 *a = (const act_q8 *) act + b;
+			float		d,
+						sum_s;
+			int8_t		q[32];
+
+			ref_q8_block(x + 32 * b, &d, &sum_s, q);
+			bad_quant += a->d != d || a->s != sum_s || memcmp(q, a->qs, 32) != 0;
+		}
+		llm_quantize_act(LLM_DTYPE_Q6_K, x, act, N);
+		for (int b = 0; b < N / 256; b++)
+		{
+			const act_q8_k *a = (const act_q8_k *) act + b;
+			const float *xb = x + 256 * b;
+			float		mx = 0.0f;
+
+			for (int j = 0; j < 256; j++)
+				if (fabsf(xb[j]) > fabsf(mx))
+					mx = xb[j];
+			for (int j = 0; j < 256 && mx != 0.0f; j++)
+				bad_quant += a->qs[j] != (int8_t) rintf(-127.0f / mx * xb[j]);
+			for (int g = 0; g < 16; g++)
+			{
+				int			sum = 0;
+
+				for (int j = 0; j < 16; j++)
+					sum += a->qs[16 * g + j];
+				bad_quant += sum != a->bsums[g];
+			}
+			bad_quant += mx != 0.0f && a->d != 1.0f / (-127.0f / mx);
+		}
+
+		for (size_t t = 0; t < N_TYPES; t++)
+		{
+			uint32_t	type = all_types[t];
+			size_t		bytes = llm_act_row_bytes(type, N);
+			float		simd,
+						scalar;
+
+			random_row(type, row, N, 1);
+			llm_quantize_act(type, x, act, N);
+			llm_quantize_act_scalar(type, x, act_s, N);
+			bad_simd += memcmp(act, act_s, bytes) != 0;
+			simd = llm_vec_dot_act(type, row, act, N);
+			scalar = llm_vec_dot_act_scalar(type, row, act_s, N);
+			/* float weights go through the float dot: order may differ */
+			if (llm_act_type(type) != LLM_DTYPE_F32 && llm_act_type(type) != LLM_DTYPE_F16 &&
+				llm_act_type(type) != LLM_DTYPE_BF16)
+				bad_simd += fbits(simd) != fbits(scalar);
+
+			/* vs the dequantised row times the dequantised activations */
+			if (llm_act_type(type) == LLM_DTYPE_Q8_0 || llm_act_type(type) == LLM_DTYPE_Q8_1 ||
+				llm_act_type(type) == LLM_DTYPE_Q8_K)
+			{
+				static float w[N],
+							xa[N];
+				double		ref = 0.0,
+							mag = 0.0;
+
+				llm_dequantize_row(type, row, w, N);
+				for (int i = 0; i < N; i++)
+				{
+					if (llm_act_type(type) == LLM_DTYPE_Q8_K)
+					{
+						const act_q8_k *a = (const act_q8_k *) act + i / 256;
+
+						xa[i] = a->d * a->qs[i % 256];
+					}
+					else
+					{
+						const act_q8 *a = (const act_q8 *) act + i / 32;
+
+						xa[i] = a->d * a->qs[i % 32];
+					}
+					ref += (double) w[i] * xa[i];
+					mag += fabs((double) w[i] * xa[i]);
+				}
+
+				/*
+				 * Q4_1/Q5_1 use the block's stored s (fp16 of d*sum q) for
+				 * the offset term: allow its fp16 rounding
+				 */
+				if (fabs(simd - ref) > 1e-5 * mag + 2e-3 * fabs(ref) + 1e-6)
+				{
+					if (bad_dot++ < 3)
+						printf("  type %u: dot %.9g, reference %.9g\n", type, simd, ref);
+				}
+			}
+		}
+	}
+	CHECK(bad_quant == 0, "activation quantisers vs reference: %d mismatches", bad_quant);
+	CHECK(bad_simd == 0, "activation kernels (%s) vs scalar: %d not bit-identical",
+		  llm_quant_kernel_name(), bad_simd);
+	CHECK(bad_dot == 0, "quantised-activation dots vs reference: %d off", bad_dot);
+	printf("activation kernels: Q4_1 dot uses %s, quantisers and dots bit-identical to scalar\n",
+		   llm_quant_act_kernel_for(LLM_DTYPE_Q4_1));
+}
+
 int
 main(void)
 {
@@ -1179,5 +1331,6 @@ main(void)
 	test_simd_vs_scalar();
 	test_defensive();
 	test_vectors();
+	test_activations();
 	return TEST_DONE();
 }

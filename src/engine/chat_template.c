@@ -146,7 +146,7 @@ llm_chat_template_render(const llm_chat_template *t,
 						 const llm_chat_render_options *opts,
 						 char **out, size_t *out_len, llm_error *err)
 {
-	static const llm_chat_render_options defaults = {true, NULL, NULL, NULL};
+	static const llm_chat_render_options defaults = {true, NULL, NULL, NULL, 0};
 	jinja_arena arena;
 	jinja_buf	buf;
 	jinja_ctx	c;
@@ -172,6 +172,7 @@ llm_chat_template_render(const llm_chat_template *t,
 	c.out = &buf;
 	c.root = &root;
 	c.scope = &root;
+	c.work_limit = (opts->max_work && opts->max_work < JINJA_MAX_WORK) ? opts->max_work : JINJA_MAX_WORK;
 	if (opts->now)
 		c.now = opts->now;
 	else
@@ -213,7 +214,7 @@ llm_chat_render(const char *tmpl, size_t tmpl_len,
 				char **out, size_t *out_len, llm_error *err)
 {
 	llm_chat_template *t;
-	llm_chat_render_options opts = {add_generation_prompt, bos_token, eos_token, NULL};
+	llm_chat_render_options opts = {add_generation_prompt, bos_token, eos_token, NULL, 0};
 	llm_status	st;
 
 	*out = NULL;

@@ -16,13 +16,22 @@
  *   strftime_now(fmt)      the current local date/time (or opts->now)
  *   tools, tool_choice, functions, function_call   None
  *
- * The interpreter covers the Jinja these templates use (see jinja.h);
- * constructs it does not implement (call blocks, includes, the format
- * filter, ...) fail with LLM_ERR_UNSUPPORTED naming the construct.  Syntax
- * errors are LLM_ERR_CORRUPT; a runtime error or raise_exception() is
- * LLM_ERR_INVALID_ARG (the messages do not suit the template).  Rendering
- * is bounded: output at most 1 MB, a work budget, 64 MB of scratch memory,
- * bounded nesting and recursion — LLM_ERR_LIMIT when exceeded.
+ * The interpreter (jinja.h) covers the Jinja chat templates use: output,
+ * comments and whitespace control, if/elif/else, for (tuple targets, loop
+ * filter, else, loop.*, break/continue), set (incl. namespace attributes
+ * and block sets), macros, with, filter blocks, the jinja2 filters and
+ * tests templates use, str/dict methods, slicing, "%" formatting and
+ * Python's formatting of values.  What it does not implement (call blocks,
+ * include/extends/import, recursive loops, sort/groupby/... filters,
+ * str.format) fails with LLM_ERR_UNSUPPORTED naming the construct;
+ * integers beyond 64 bits (Python's are unbounded) fail with LLM_ERR_LIMIT.
+ *
+ * Errors: a template jinja2 would not compile is LLM_ERR_CORRUPT (at
+ * compile time); a failure while rendering -- raise_exception(), whose
+ * message becomes err->msg verbatim, or a type error -- is
+ * LLM_ERR_INVALID_ARG (these messages do not suit this template).
+ * Rendering is bounded: output at most 1 MB, a work budget, 64 MB of
+ * scratch memory, bounded nesting and recursion -- LLM_ERR_LIMIT beyond.
  *
  * A model without a chat template uses ChatML (LLM_CHAT_TEMPLATE_CHATML):
  *   <|im_start|>{role}\n{content}<|im_end|>\n ... <|im_start|>assistant\n
@@ -59,6 +68,8 @@ typedef struct llm_chat_render_options
 	const char *bos_token;		/* NULL => "" */
 	const char *eos_token;		/* NULL => "" */
 	const struct tm *now;		/* strftime_now() time; NULL => local time now */
+	uint64_t	max_work;		/* work budget (~bytes processed); 0 => default
+								 * (50M), larger values are capped to it */
 } llm_chat_render_options;
 
 /*

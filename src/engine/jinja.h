@@ -9,13 +9,26 @@
  * == across types, slicing, negative indexes, Undefined that prints empty
  * but fails on arithmetic or attribute access.
  *
+ * jinja2 behaviours reproduced on purpose, because templates observe them:
+ * its compile-time constant folding (a folded slice of a non-sequence is
+ * Undefined, "(-1) ** x" is Python's -(1 ** x)), lazy generators from
+ * select/map/... (errors surface only when consumed), for/else running
+ * when no iteration finished, markupsafe.Markup from |safe and |e
+ * (Markup + str escapes the str), printf-style "%" formatting, and the
+ * lexer's quirks (an unclosed comment at the very end is no error).
+ * test/chat/diff_fuzz.py checks all this against llama-cpp-python.
+ *
  * Files:
  *   jinja_util.c     arena, growable buffer, UTF-8 and Python whitespace
+ *   jinja_unicase.c  Python's Unicode case tables (generated)
  *   jinja_lexer.c    template text -> tokens (whitespace control lives here)
  *   jinja_parser.c   tokens -> AST
  *   jinja_value.c    values: truthiness, equality, ordering, str/repr/json
- *   jinja_eval.c     the evaluator: scopes, statements, expressions
+ *   jinja_eval.c     the evaluator: scopes, statements, expressions, folding
  *   jinja_builtins.c filters, tests, str/dict methods, global functions
+ *
+ * A compiled template is immutable while rendering (folded constants are
+ * never mutated), so one compiled template can serve concurrent renders.
  *
  * Everything a template creates lives in an arena that is freed as one
  * block, so the evaluator never frees individual values.  Every loop,
@@ -518,12 +531,15 @@ typedef struct jinja_ctx
 	jinja_scope *scope;			/* innermost scope */
 	jinja_scope *root;			/* template-level scope */
 	uint64_t	work;
+	uint64_t	work_limit;		/* 0: JINJA_MAX_WORK */
 	int			depth;
 	int			macro_depth;
 	int			loop_depth;		/* for loop.depth */
 	int			loop_ctl;		/* JINJA_BREAK / JINJA_CONTINUE pending */
 	bool		const_mode;		/* evaluating as jinja2's as_const() would */
 	const struct tm *now;		/* for strftime_now() */
+	const void *repr_stack[JINJA_MAX_VALUE_DEPTH + 2];	/* containers being repr'd */
+	int			repr_depth;
 } jinja_ctx;
 
 #define JINJA_BREAK		1
@@ -620,6 +636,8 @@ llm_status	jinja_call_func(jinja_ctx *c, jinja_func f, const jinja_args *args,
 							jvalue *out);
 /* Global functions jinja2 provides (range, namespace, dict, ...). */
 bool		jinja_lookup_global(jstr name, jvalue *out);
+/* Python's fmt % args (printf-style formatting). */
+llm_status	jinja_percent_format(jinja_ctx *c, jvalue fmt, jvalue args, jvalue *out);
 /* markupsafe.escape(): HTML-escape str(v) unless v is already Markup. */
 llm_status	jinja_escape(jinja_ctx *c, jvalue v, jvalue *out);
 /* Python-style string helpers shared by filters and methods. */

@@ -1245,7 +1245,7 @@ rest_args(const jinja_args *a, size_t skip)
 
 	if (skip > r.npos)
 		skip = r.npos;
-	r.pos = a->pos + skip;
+	r.pos = a->pos ? a->pos + skip : NULL;
 	r.npos = a->npos - skip;
 	return r;
 }
@@ -1837,6 +1837,46 @@ defer_error(jinja_ctx *c, llm_status st, jvalue *out)
 	return LLM_OK;
 }
 
+static llm_status
+f_format(jinja_ctx *c, jvalue v, const jinja_args *a, jvalue *out)
+{
+	jstr		s;
+	jvalue		fmt,
+				args;
+	llm_status	st;
+
+	/* jinja2: soft_str(value) % (kwargs or args) */
+	if (a->npos > 0 && a->nkw > 0)
+		return jinja_fail(c, LLM_ERR_INVALID_ARG,
+						  "chat template error: can't handle positional and keyword arguments at the same time");
+	if ((st = str_arg(c, v, &s)) != LLM_OK)
+		return st;
+	fmt = jv_str(s);
+	fmt.markup = v.kind == JV_STR && v.markup;
+	if (a->nkw > 0)
+	{
+		jinja_dict *d = jinja_dict_new(c, a->nkw);
+
+		if (d == NULL)
+			return jinja_nomem(c);
+		for (size_t k = 0; k < a->nkw; k++)
+			if ((st = jinja_dict_set(c, d, jv_str(a->kwnames[k]), a->kwvals[k])) != LLM_OK)
+				return st;
+		args = jv_dict(d);
+	}
+	else
+	{
+		jinja_list *t = jinja_list_new(c, a->npos, JL_TUPLE);
+
+		if (t == NULL)
+			return jinja_nomem(c);
+		for (size_t k = 0; k < a->npos; k++)
+			t->items[k] = a->pos[k];
+		args = jv_list(t);
+	}
+	return jinja_percent_format(c, fmt, args, out);
+}
+
 static const struct
 {
 	const char *name;
@@ -1858,7 +1898,7 @@ static const struct
 	{"first", f_first, false},
 	{"float", f_float, false},
 	{"forceescape", f_forceescape, false},
-	{"format", NULL, false},
+	{"format", f_format, false},
 	{"groupby", NULL, false},
 	{"indent", f_indent, false},
 	{"int", f_int, false},
@@ -1992,6 +2032,9 @@ jinja_apply_test(jinja_ctx *c, jstr name, jvalue v, const jinja_args *a, bool *o
 #define IS(n) jstr_eq_c(name, n)
 	if (a == NULL)
 		a = &none;
+	if (!jinja_test_known(name))
+		return jinja_fail(c, LLM_ERR_INVALID_ARG, "chat template error: no test named '%.*s' found",
+						  (int) (name.n > 60 ? 60 : name.n), name.p);
 	if ((st = jinja_charge(c, 1)) != LLM_OK)
 		return st;
 	if (!(IS("divisibleby") || IS("sameas") || IS("in") || IS("==") || IS("eq") ||
@@ -2036,7 +2079,14 @@ jinja_apply_test(jinja_ctx *c, jstr name, jvalue v, const jinja_args *a, bool *o
 	else if (IS("escaped"))
 		*out = v.kind == JV_STR && v.markup;
 	else if (IS("filter") || IS("test"))
+	{
+		/* jinja2: value in environment.filters (a dict lookup) */
+		if (v.kind == JV_DICT || (v.kind == JV_LIST && JL_IS_SEQ(v.u.list->flavor) &&
+								  v.u.list->flavor != JL_TUPLE))
+			return jinja_fail(c, LLM_ERR_INVALID_ARG,
+							  "chat template error: unhashable type: '%s'", jv_type_name(v));
 		*out = v.kind == JV_STR && (IS("filter") ? jinja_filter_known(v.u.s) : jinja_test_known(v.u.s));
+	}
 	else if (IS("lower") || IS("upper"))
 	{
 		jstr		s;
@@ -2057,12 +2107,24 @@ jinja_apply_test(jinja_ctx *c, jstr name, jvalue v, const jinja_args *a, bool *o
 	{
 		if ((st = test_arg(c, "sameas", a, &arg)) != LLM_OK)
 			return st;
+		/* identity: equal small values stand in for CPython's cached objects */
 		if (v.kind != arg->kind)
 			*out = false;
-		else if (v.kind == JV_NONE || v.kind == JV_BOOL || v.kind == JV_INT || v.kind == JV_STR)
+		else if (v.kind == JV_NONE || v.kind == JV_BOOL || v.kind == JV_INT || v.kind == JV_STR ||
+				 v.kind == JV_UNDEF || v.kind == JV_FUNC)
 			return jv_equal(c, v, *arg, out);
+		else if (v.kind == JV_FLOAT)
+			*out = false;		/* two float objects */
+		else if (v.kind == JV_LIST)
+			*out = v.u.list == arg->u.list;
+		else if (v.kind == JV_LOOP)
+			*out = v.u.loop == arg->u.loop;
+		else if (v.kind == JV_MACRO)
+			*out = v.u.macro->def == arg->u.macro->def;
+		else if (v.kind == JV_METHOD)
+			*out = false;		/* each attribute access makes a new bound method */
 		else
-			*out = memcmp(&v.u, &arg->u, sizeof(v.u)) == 0;
+			*out = v.u.dict == arg->u.dict;
 	}
 	else if (IS("in"))
 	{
@@ -2849,4 +2911,505 @@ jinja_call_func(jinja_ctx *c, jinja_func f, const jinja_args *a, jvalue *out)
 			return unsupported(c, "function", JSTR_LIT("joiner"));
 	}
 	return jinja_fail(c, LLM_ERR_INVALID_ARG, "chat template error: unknown function");
+}
+
+/* ---------- printf-style formatting: str % args ---------- */
+
+/* Python's PyMapping_Check for our values: has __getitem__, not a str/tuple */
+static bool
+percent_mapping(jvalue v)
+{
+	return v.kind == JV_DICT || v.kind == JV_UNDEF ||
+		(v.kind == JV_LIST && v.u.list->flavor == JL_LIST);
+}
+
+static llm_status
+percent_type_error(jinja_ctx *c, char conv, const char *want, jvalue v)
+{
+	return jinja_fail(c, LLM_ERR_INVALID_ARG,
+					  "chat template error: %%%c format: %s is required, not %s",
+					  conv, want, jv_type_name(v));
+}
+
+/* pad text to width codepoints (left-aligned when minus) */
+static llm_status
+put_padded(jinja_ctx *c, jinja_buf *b, const char *p, size_t n, int64_t width, bool minus)
+{
+	size_t		len = jinja_utf8_count(p, n);
+	llm_status	st = LLM_OK;
+
+	if (!minus)
+		for (int64_t k = (int64_t) len; k < width && st == LLM_OK; k++)
+			st = put_bytes(c, b, " ", 1);
+	if (st == LLM_OK)
+		st = put_bytes(c, b, p, n);
+	if (minus)
+		for (int64_t k = (int64_t) len; k < width && st == LLM_OK; k++)
+			st = put_bytes(c, b, " ", 1);
+	return st;
+}
+
+/*
+ * fmt % args with Python's semantics (%s %r %d %i %u %o %x %X %e %E %f
+ * %F %g %G %c %%, flags "-+ #0", width and precision including "*",
+ * %(key)s with a mapping).  A Markup format string escapes what %s and %r
+ * insert and gives Markup.
+ */
+llm_status
+jinja_percent_format(jinja_ctx *c, jvalue fmtv, jvalue args, jvalue *out)
+{
+	jstr		fmt = fmtv.u.s;
+	const jvalue *arglist;
+	size_t		nargs,
+				argidx = 0;
+	bool		mapping = false;
+	jinja_buf	b;
+	llm_status	st = LLM_OK;
+	size_t		i = 0;
+	jvalue		single = args;
+
+	if (args.kind == JV_LIST && args.u.list->flavor == JL_TUPLE)
+	{
+		arglist = args.u.list->items;
+		nargs = args.u.list->n;
+	}
+	else
+	{
+		mapping = percent_mapping(args);
+		arglist = &single;
+		nargs = 1;
+	}
+	jinja_buf_init(&b, JINJA_MAX_OUTPUT_BYTES);
+	while (i < fmt.n && st == LLM_OK)
+	{
+		char		flags[8];
+		int			nflags = 0;
+		bool		minus = false,
+					plus = false,
+					space = false,
+					alt = false,
+					zero = false;
+		int64_t		width = -1,
+					prec = -1;
+		char		conv;
+		jvalue		arg;
+		bool		have_arg = false;
+		size_t		start = i;
+
+		if (fmt.p[i] != '%')
+		{
+			while (i < fmt.n && fmt.p[i] != '%')
+				i++;
+			st = put_bytes(c, &b, fmt.p + start, i - start);
+			continue;
+		}
+		i++;
+		/* only "%%" right away is a literal percent (CPython) */
+		if (i < fmt.n && fmt.p[i] == '%')
+		{
+			i++;
+			st = put_bytes(c, &b, "%", 1);
+			continue;
+		}
+		if (i < fmt.n && fmt.p[i] == '(')
+		{
+			/* %(key)s: parentheses may nest */
+			int			level = 1;
+			size_t		kstart = ++i;
+			jvalue		key;
+
+			while (i < fmt.n && level > 0)
+			{
+				if (fmt.p[i] == '(')
+					level++;
+				else if (fmt.p[i] == ')')
+					level--;
+				i++;
+			}
+			if (level > 0)
+			{
+				st = jinja_fail(c, LLM_ERR_INVALID_ARG, "chat template error: incomplete format key");
+				break;
+			}
+			if (!mapping)
+			{
+				st = jinja_fail(c, LLM_ERR_INVALID_ARG, "chat template error: format requires a mapping");
+				break;
+			}
+			key = jv_str(jstr_make(fmt.p + kstart, i - 1 - kstart));
+			if (args.kind == JV_DICT)
+			{
+				jvalue	   *slot = jinja_dict_get(args.u.dict, key);
+
+				if (slot == NULL)
+				{
+					st = jinja_fail(c, LLM_ERR_INVALID_ARG, "chat template error: KeyError: '%.*s'",
+									(int) key.u.s.n, key.u.s.p);
+					break;
+				}
+				arg = *slot;
+			}
+			else if (args.kind == JV_UNDEF)
+			{
+				st = jinja_fail(c, LLM_ERR_INVALID_ARG, "chat template error: '%.*s' is undefined",
+								(int) args.u.s.n, args.u.s.p);
+				break;
+			}
+			else
+			{
+				st = jinja_fail(c, LLM_ERR_INVALID_ARG,
+								"chat template error: list indices must be integers or slices, not str");
+				break;
+			}
+			have_arg = true;
+			argidx = nargs + 1;	/* a mapping format uses no positional args */
+		}
+		while (i < fmt.n && strchr("-+ #0", fmt.p[i]) != NULL && fmt.p[i] != '\0')
+		{
+			switch (fmt.p[i])
+			{
+				case '-':
+					minus = true;
+					break;
+				case '+':
+					plus = true;
+					break;
+				case ' ':
+					space = true;
+					break;
+				case '#':
+					alt = true;
+					break;
+				default:
+					zero = true;
+					break;
+			}
+			i++;
+		}
+		for (int pass = 0; pass < 2 && st == LLM_OK; pass++)
+		{
+			int64_t    *target = pass == 0 ? &width : &prec;
+
+			if (pass == 1)
+			{
+				if (i < fmt.n && fmt.p[i] == '.')
+				{
+					i++;
+					prec = 0;
+				}
+				else
+					break;
+			}
+			if (i < fmt.n && fmt.p[i] == '*')
+			{
+				int64_t		v = 0;
+
+				i++;
+				if (fmtv.markup)
+				{
+					/* markupsafe's argument wrapper is no int */
+					st = jinja_fail(c, LLM_ERR_INVALID_ARG, "chat template error: * wants int");
+					break;
+				}
+				if (argidx >= nargs)
+				{
+					st = jinja_fail(c, LLM_ERR_INVALID_ARG,
+									"chat template error: not enough arguments for format string");
+					break;
+				}
+				if ((st = need_int(c, "* width", &arglist[argidx++], &v)) != LLM_OK)
+					break;
+				if (v == INT64_MIN || v > JINJA_MAX_OUTPUT_BYTES || v < -JINJA_MAX_OUTPUT_BYTES)
+				{
+					st = jinja_fail(c, LLM_ERR_LIMIT, "chat template format width is too large");
+					break;
+				}
+				if (pass == 0 && v < 0)
+				{
+					minus = true;
+					v = -v;
+				}
+				*target = v < 0 ? 0 : v;
+			}
+			else
+			{
+				while (i < fmt.n && fmt.p[i] >= '0' && fmt.p[i] <= '9')
+				{
+					if (*target < 0)
+						*target = 0;
+					*target = *target * 10 + (fmt.p[i] - '0');
+					if (*target > JINJA_MAX_OUTPUT_BYTES)
+						*target = JINJA_MAX_OUTPUT_BYTES + 1;
+					i++;
+				}
+			}
+		}
+		if (st != LLM_OK)
+			break;
+		if (width > JINJA_MAX_OUTPUT_BYTES || prec > JINJA_MAX_OUTPUT_BYTES)
+		{
+			st = jinja_fail(c, LLM_ERR_LIMIT, "chat template format width is too large");
+			break;
+		}
+		while (i < fmt.n && (fmt.p[i] == 'h' || fmt.p[i] == 'l' || fmt.p[i] == 'L'))
+			i++;
+		if (i >= fmt.n)
+		{
+			st = jinja_fail(c, LLM_ERR_INVALID_ARG, "chat template error: incomplete format");
+			break;
+		}
+		conv = fmt.p[i++];
+		if (!have_arg)
+		{
+			if (argidx >= nargs)
+			{
+				st = jinja_fail(c, LLM_ERR_INVALID_ARG,
+								"chat template error: not enough arguments for format string");
+				break;
+			}
+			arg = arglist[argidx++];
+		}
+		nflags = 0;
+		if (minus)
+			flags[nflags++] = '-';
+		if (plus)
+			flags[nflags++] = '+';
+		if (space)
+			flags[nflags++] = ' ';
+		if (alt)
+			flags[nflags++] = '#';
+		if (zero)
+			flags[nflags++] = '0';
+		flags[nflags] = '\0';
+
+		switch (conv)
+		{
+			case 's':
+			case 'r':
+				{
+					jinja_buf	tmp;
+					jvalue		text;
+
+					jinja_buf_init(&tmp, JINJA_MAX_OUTPUT_BYTES);
+					st = conv == 's' ? jv_write_str(c, arg, &tmp) : jv_repr(c, arg, &tmp, 0);
+					if (st == LLM_OK)
+						st = jinja_make_str(c, tmp.p ? tmp.p : "", tmp.n, &text);
+					jinja_buf_free(&tmp);
+					if (st == LLM_OK && fmtv.markup && !(conv == 's' && arg.kind == JV_STR && arg.markup))
+						st = html_escape(c, text.u.s, &text);
+					if (st == LLM_OK)
+					{
+						size_t		n = text.u.s.n;
+
+						if (prec >= 0)
+						{
+							size_t		k = 0;
+							int64_t		cp = 0;
+
+							while (k < n && cp < prec)
+							{
+								(void) jinja_utf8_next(text.u.s.p, n, &k);
+								cp++;
+							}
+							n = k;
+						}
+						st = put_padded(c, &b, text.u.s.p, n, width, minus);
+					}
+					break;
+				}
+			case 'c':
+				{
+					uint32_t	cp;
+					char		enc[4];
+
+					if (fmtv.markup)
+					{
+						st = jinja_fail(c, LLM_ERR_INVALID_ARG, "chat template error: %%c requires int or char");
+						break;
+					}
+					if (arg.kind == JV_STR && jinja_utf8_count(arg.u.s.p, arg.u.s.n) == 1)
+					{
+						size_t		k = 0;
+
+						cp = jinja_utf8_next(arg.u.s.p, arg.u.s.n, &k);
+					}
+					else if (arg.kind == JV_INT || arg.kind == JV_BOOL)
+					{
+						int64_t		v = arg.kind == JV_INT ? arg.u.i : arg.u.b;
+
+						if (v < 0 || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF))
+						{
+							st = jinja_fail(c, LLM_ERR_INVALID_ARG, "chat template error: %%c arg not in range(0x110000)");
+							break;
+						}
+						cp = (uint32_t) v;
+					}
+					else
+					{
+						st = jinja_fail(c, LLM_ERR_INVALID_ARG, "chat template error: %%c requires int or char");
+						break;
+					}
+					st = put_padded(c, &b, enc, jinja_utf8_encode(cp, enc), width, minus);
+					break;
+				}
+			case 'd':
+			case 'i':
+			case 'u':
+			case 'o':
+			case 'x':
+			case 'X':
+				{
+					int64_t		v;
+					uint64_t	mag;
+					char		digits[80];
+					char		num[200];
+					const char *sign,
+							   *prefix = "";
+					int			nd,
+								zeros = 0,
+								pad,
+								k = 0;
+
+					if (arg.kind == JV_INT || arg.kind == JV_BOOL)
+						v = arg.kind == JV_INT ? arg.u.i : arg.u.b;
+					else if (arg.kind == JV_FLOAT && (conv == 'd' || conv == 'i' || conv == 'u'))
+					{
+						if (!isfinite(arg.u.f))
+						{
+							st = jinja_fail(c, LLM_ERR_INVALID_ARG, "chat template error: cannot convert float to integer");
+							break;
+						}
+						if (arg.u.f <= -9.2e18 || arg.u.f >= 9.2e18)
+						{
+							st = jinja_fail(c, LLM_ERR_LIMIT, "chat template arithmetic overflowed 64-bit integers");
+							break;
+						}
+						v = (int64_t) arg.u.f;
+					}
+					else if (arg.kind == JV_UNDEF)
+					{
+						st = jinja_fail(c, LLM_ERR_INVALID_ARG, "chat template error: '%.*s' is undefined",
+										(int) arg.u.s.n, arg.u.s.p);
+						break;
+					}
+					else
+					{
+						st = percent_type_error(c, conv, conv == 'd' || conv == 'i' || conv == 'u' ?
+												"a real number" : "an integer", arg);
+						break;
+					}
+					/* markupsafe's argument wrapper has __int__ but no __index__ */
+					if (fmtv.markup && (conv == 'o' || conv == 'x' || conv == 'X'))
+					{
+						st = jinja_fail(c, LLM_ERR_INVALID_ARG,
+										"chat template error: %%%c format: an integer is required", conv);
+						break;
+					}
+					/* Python formats sign and magnitude (no two's complement) */
+					mag = v < 0 ? (uint64_t) 0 - (uint64_t) v : (uint64_t) v;
+					sign = v < 0 ? "-" : plus ? "+" : space ? " " : "";
+					if (conv == 'o')
+						nd = snprintf(digits, sizeof(digits), "%llo", (unsigned long long) mag);
+					else if (conv == 'x')
+						nd = snprintf(digits, sizeof(digits), "%llx", (unsigned long long) mag);
+					else if (conv == 'X')
+						nd = snprintf(digits, sizeof(digits), "%llX", (unsigned long long) mag);
+					else
+						nd = snprintf(digits, sizeof(digits), "%llu", (unsigned long long) mag);
+					if (alt)
+						prefix = conv == 'o' ? "0o" : conv == 'x' ? "0x" : conv == 'X' ? "0X" : "";
+					if (prec > nd)
+						zeros = (int) (prec > 100 ? 100 : prec) - nd;
+					pad = (int) width - (int) strlen(sign) - (int) strlen(prefix) - zeros - nd;
+					if (pad < 0)
+						pad = 0;
+					if (pad > 100)
+					{
+						st = jinja_fail(c, LLM_ERR_LIMIT, "chat template number format too wide");
+						break;
+					}
+					if (!minus && !zero)
+						for (int q = 0; q < pad; q++)
+							num[k++] = ' ';
+					k += snprintf(num + k, sizeof(num) - (size_t) k, "%s%s", sign, prefix);
+					if (!minus && zero)
+						for (int q = 0; q < pad; q++)
+							num[k++] = '0';
+					for (int q = 0; q < zeros; q++)
+						num[k++] = '0';
+					memcpy(num + k, digits, (size_t) nd);
+					k += nd;
+					if (minus)
+						for (int q = 0; q < pad; q++)
+							num[k++] = ' ';
+					st = put_bytes(c, &b, num, (size_t) k);
+					break;
+				}
+			case 'e':
+			case 'E':
+			case 'f':
+			case 'F':
+			case 'g':
+			case 'G':
+				{
+					double		f;
+					char		spec[48];
+					char		num[512];
+					int			len;
+
+					if (arg.kind == JV_FLOAT)
+						f = arg.u.f;
+					else if (arg.kind == JV_INT || arg.kind == JV_BOOL)
+						f = (double) (arg.kind == JV_INT ? arg.u.i : arg.u.b);
+					else if (arg.kind == JV_UNDEF)
+					{
+						st = jinja_fail(c, LLM_ERR_INVALID_ARG, "chat template error: '%.*s' is undefined",
+										(int) arg.u.s.n, arg.u.s.p);
+						break;
+					}
+					else
+					{
+						st = jinja_fail(c, LLM_ERR_INVALID_ARG,
+										"chat template error: must be real number, not %s", jv_type_name(arg));
+						break;
+					}
+					if (prec > 100 || width > 100)
+					{
+						st = jinja_fail(c, LLM_ERR_LIMIT, "chat template number format too wide");
+						break;
+					}
+					/* C's printf agrees with Python's %-formatting of floats */
+					if (zero && !minus && width > 0)
+						snprintf(spec, sizeof(spec), "%%%s%lld.%lld%c", flags, (long long) width,
+								 (long long) (prec >= 0 ? prec : 6), conv);
+					else if (prec >= 0)
+						snprintf(spec, sizeof(spec), "%%%s.%lld%c", flags, (long long) prec, conv);
+					else
+						snprintf(spec, sizeof(spec), "%%%s%c", flags, conv);
+					len = snprintf(num, sizeof(num), spec, f);
+					if (len < 0 || len >= (int) sizeof(num))
+					{
+						st = jinja_fail(c, LLM_ERR_LIMIT, "chat template number format too wide");
+						break;
+					}
+					st = put_padded(c, &b, num, (size_t) len, width, minus);
+					break;
+				}
+			case 'a':
+				st = jinja_fail(c, LLM_ERR_UNSUPPORTED, "chat template uses an unsupported feature: %%a formatting");
+				break;
+			default:
+				st = jinja_fail(c, LLM_ERR_INVALID_ARG,
+								"chat template error: unsupported format character '%c' (0x%x) at index %zu",
+								(conv >= 0x20 && conv < 0x7F) ? conv : '?', (unsigned char) conv, i - 1);
+				break;
+		}
+	}
+	if (st == LLM_OK && !mapping && argidx < nargs)
+		st = jinja_fail(c, LLM_ERR_INVALID_ARG,
+						"chat template error: not all arguments converted during string formatting");
+	st = finish(c, &b, st, out);
+	if (st == LLM_OK)
+		out->markup = fmtv.markup;
+	return st;
 }

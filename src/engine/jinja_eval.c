@@ -113,17 +113,29 @@ emit(jinja_ctx *c, const char *s, size_t n)
 	return jinja_charge(c, 1 + n / 32);
 }
 
-/* Run body with output captured into a new string. */
+static jinja_scope *scope_new(jinja_ctx *c, jinja_scope *parent);
+
+/*
+ * Run body with output captured into a new string.  The body runs in a
+ * scope of its own, as jinja2 renders set-block and filter-block bodies
+ * in an inner frame (their sets do not leak out).
+ */
 static llm_status
 capture(jinja_ctx *c, const jinja_nodelist *body, jvalue *out)
 {
 	jinja_buf	buf;
 	jinja_buf  *saved = c->out;
+	jinja_scope *saved_scope = c->scope;
+	jinja_scope *inner = scope_new(c, c->scope);
 	llm_status	st;
 
+	if (inner == NULL)
+		return jinja_nomem(c);
 	jinja_buf_init(&buf, JINJA_MAX_OUTPUT_BYTES);
 	c->out = &buf;
+	c->scope = inner;
 	st = exec_list(c, body);
+	c->scope = saved_scope;
 	c->out = saved;
 	if (st == LLM_OK)
 		st = jinja_make_str(c, buf.p ? buf.p : "", buf.n, out);
@@ -621,7 +633,14 @@ apply_filter_chain(jinja_ctx *c, const jinja_node *f, jvalue input, jvalue *out)
 		*out = input;
 		return LLM_OK;
 	}
-	if ((st = apply_filter_chain(c, f->a, input, &operand)) != LLM_OK)
+	if (++c->depth > JINJA_MAX_EVAL_DEPTH)
+	{
+		c->depth--;
+		return jinja_fail(c, LLM_ERR_LIMIT, "chat template evaluation nested too deeply");
+	}
+	st = apply_filter_chain(c, f->a, input, &operand);
+	c->depth--;
+	if (st != LLM_OK)
 		return st;
 	if ((st = eval_args(c, f, &args)) != LLM_OK)
 		return st;
@@ -730,8 +749,7 @@ jinja_binop(jinja_ctx *c, jinja_op op, jvalue a, jvalue b, jvalue *out)
 	};
 
 	if (op == JOP_MOD && a.kind == JV_STR)
-		return jinja_fail(c, LLM_ERR_UNSUPPORTED,
-						  "chat template uses an unsupported feature: %%-formatting of strings");
+		return jinja_percent_format(c, a, b, out);
 	if (a.kind == JV_UNDEF)
 		return undefined_error(c, a);
 	if (b.kind == JV_UNDEF)
@@ -831,6 +849,10 @@ jinja_binop(jinja_ctx *c, jinja_op op, jvalue a, jvalue b, jvalue *out)
 					return jinja_fail(c, LLM_ERR_INVALID_ARG,
 									  "chat template error: 0.0 cannot be raised to a negative power");
 				*out = jv_float(pow(ad, bd));
+				/* Python raises where C overflows to infinity */
+				if (isinf(out->u.f) && isfinite(ad) && isfinite(bd))
+					return jinja_fail(c, LLM_ERR_INVALID_ARG,
+									  "chat template error: numerical result out of range");
 				return LLM_OK;
 			default:
 				break;
@@ -885,9 +907,6 @@ jinja_binop(jinja_ctx *c, jinja_op op, jvalue a, jvalue b, jvalue *out)
 		if (seq_b && (a.kind == JV_INT || a.kind == JV_BOOL))
 			return repeat_seq(c, b, a.kind == JV_INT ? a.u.i : a.u.b, out);
 	}
-	if (op == JOP_MOD && a.kind == JV_STR)
-		return jinja_fail(c, LLM_ERR_UNSUPPORTED,
-						  "chat template uses an unsupported feature: %%-formatting of strings");
 	return type_error(c, opname[op] ? opname[op] : "?", a, b);
 }
 
@@ -1462,6 +1481,8 @@ exec_stmt(jinja_ctx *c, const jinja_node *n)
 		case JN_SETBLOCK:
 			if ((st = capture(c, &n->body, &v)) != LLM_OK)
 				return st;
+			if (c->loop_ctl)
+				return LLM_OK;	/* break/continue skipped the assignment */
 			if ((st = apply_filter_chain(c, n->c, v, &v)) != LLM_OK)
 				return st;
 			return exec_set(c, n, v);
@@ -1506,6 +1527,8 @@ exec_stmt(jinja_ctx *c, const jinja_node *n)
 		case JN_FILTERBLOCK:
 			if ((st = capture(c, &n->body, &v)) != LLM_OK)
 				return st;
+			if (c->loop_ctl)
+				return LLM_OK;	/* break/continue: the captured text is dropped */
 			if ((st = apply_filter_chain(c, n->c, v, &v)) != LLM_OK)
 				return st;
 			return jv_write_str(c, v, c->out);
@@ -1553,37 +1576,16 @@ jinja_render(jinja_ctx *c, const jinja_template *t)
 
 #define FOLD_MAX_BYTES	(64 * 1024)
 
-/* Could as_const() succeed here, judging by the leaves alone? */
+/*
+ * Worth trying as_const() on?  Names and calls never fold; anything else
+ * might (even with a name inside: "1 or x" folds, as Or.as_const stops at
+ * the first operand), so the evaluator decides.
+ */
 static bool
 maybe_const(const jinja_node *n)
 {
-	if (n == NULL)
-		return true;
-	switch (n->kind)
-	{
-		case JN_CONST:
-			return true;
-		case JN_NAME:
-		case JN_CALL:
-			return false;
-		case JN_FILTER:
-			if (n->a == NULL || filter_needs_context(n->name))
-				return false;
-			break;
-		default:
-			if (n->kind >= JN_TEXT)
-				return false;
-			break;
-	}
-	if (!maybe_const(n->a) || !maybe_const(n->b) || !maybe_const(n->c))
-		return false;
-	for (size_t i = 0; i < n->items.n; i++)
-		if (!maybe_const(n->items.v[i]))
-			return false;
-	for (size_t i = 0; i < n->values.n; i++)
-		if (!maybe_const(n->values.v[i]))
-			return false;
-	return true;
+	return n->kind < JN_TEXT && n->kind != JN_NAME && n->kind != JN_CALL &&
+		!(n->kind == JN_FILTER && (n->a == NULL || filter_needs_context(n->name)));
 }
 
 /* Copy a folded value into the template's arena; false if too big. */
@@ -1661,24 +1663,34 @@ typedef struct fold_state
 	bool		exhausted;		/* work or memory ran out: stop trying */
 } fold_state;
 
-static void fold_list(fold_state *fs, jinja_nodelist *l);
+static void fold_list(fold_state *fs, jinja_nodelist *l, int depth);
 
+/*
+ * The AST can be deeper than the parser's nesting limit (a long chain of
+ * filters or of "+" builds nested nodes without recursion), so the walk
+ * is bounded here; evaluation itself is bounded by JINJA_MAX_EVAL_DEPTH.
+ */
 static void
-fold_node(fold_state *fs, jinja_node *n)
+fold_node(fold_state *fs, jinja_node *n, int depth)
 {
 	jvalue		v;
 	llm_status	st;
 
 	if (n == NULL || fs->exhausted)
 		return;
+	if (depth > JINJA_MAX_EVAL_DEPTH)
+	{
+		fs->exhausted = true;
+		return;
+	}
 	/* children first, as jinja2's optimizer does */
-	fold_node(fs, n->a);
-	fold_node(fs, n->b);
-	fold_node(fs, n->c);
-	fold_list(fs, &n->items);
-	fold_list(fs, &n->values);
-	fold_list(fs, &n->body);
-	fold_list(fs, &n->else_body);
+	fold_node(fs, n->a, depth + 1);
+	fold_node(fs, n->b, depth + 1);
+	fold_node(fs, n->c, depth + 1);
+	fold_list(fs, &n->items, depth + 1);
+	fold_list(fs, &n->values, depth + 1);
+	fold_list(fs, &n->body, depth + 1);
+	fold_list(fs, &n->else_body, depth + 1);
 	if (n->kind == JN_OUTPUT && !n->a->folded && maybe_const(n->a))
 	{
 		/*
@@ -1733,10 +1745,10 @@ fold_node(fold_state *fs, jinja_node *n)
 }
 
 static void
-fold_list(fold_state *fs, jinja_nodelist *l)
+fold_list(fold_state *fs, jinja_nodelist *l, int depth)
 {
 	for (size_t i = 0; i < l->n; i++)
-		fold_node(fs, l->v[i]);
+		fold_node(fs, l->v[i], depth);
 }
 
 llm_status
@@ -1760,7 +1772,7 @@ jinja_fold_constants(jinja_template *t, llm_error *err)
 	fs.c.root = &root;
 	fs.c.scope = &root;
 	fs.c.const_mode = true;
-	fold_list(&fs, &t->body);
+	fold_list(&fs, &t->body, 0);
 	jinja_arena_free(&scratch);
 	jinja_buf_free(&sink);
 	if (t->arena.over_limit)

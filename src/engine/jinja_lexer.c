@@ -852,6 +852,14 @@ jinja_lex(jinja_arena *a, const char *src, size_t len,
 		if (st != LLM_OK)
 			return st;
 
+		/*
+		 * jinja2 quirk: an unclosed comment or raw block with nothing at
+		 * all after its opening tag ends the template without an error
+		 * (its lexer runs out of input before its "missing end" rule can
+		 * match a character).
+		 */
+		if ((raw_end && raw_end >= lx.n) || (kind == '#' && p >= lx.n))
+			break;
 		if (raw_end)
 		{
 			lx.line_starting = lx.s[raw_end - 1] == '\n';

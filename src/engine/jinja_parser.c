@@ -340,8 +340,6 @@ parse_subscript(parser *p, jinja_node **node)
 		}
 		if ((st = expect(p, JT_RBRACKET)) != LLM_OK)
 			return st;
-		if (args.n == 0)
-			return fail_at(p, LLM_ERR_CORRUPT, t, "empty subscript");
 		n = new_node(p, JN_GETITEM, t->line);
 		if (n == NULL)
 			return nomem(p);
@@ -350,6 +348,7 @@ parse_subscript(parser *p, jinja_node **node)
 			n->b = args.v[0];
 		else
 		{
+			/* x[a, b] indexes with a tuple; x[] with the empty tuple */
 			n->b = new_node(p, JN_TUPLE, t->line);
 			if (n->b == NULL)
 				return nomem(p);
@@ -413,19 +412,14 @@ parse_filter(parser *p, jinja_node **node, bool start_inline)
 	while (cur(p)->kind == JT_PIPE || start_inline)
 	{
 		jinja_node *f;
-		const jinja_token *t;
 
 		if (!start_inline)
 			advance(p);
-		t = cur(p);
-		f = new_node(p, JN_FILTER, t->line);
+		f = new_node(p, JN_FILTER, cur(p)->line);
 		if (f == NULL)
 			return nomem(p);
 		if ((st = parse_dotted_name(p, &f->name)) != LLM_OK)
 			return st;
-		if (!jinja_filter_known(f->name))
-			return fail_at(p, LLM_ERR_CORRUPT, t, "no filter named '%.*s'",
-						   (int) (f->name.n > 60 ? 60 : f->name.n), f->name.p);
 		if (cur(p)->kind == JT_LPAREN && (st = parse_call_args(p, f)) != LLM_OK)
 			return st;
 		f->a = *node;
@@ -442,7 +436,6 @@ parse_test(parser *p, jinja_node **node)
 	const jinja_token *is_tok = cur(p);
 	bool		negated = false;
 	jinja_node *tn;
-	const jinja_token *t;
 
 	advance(p);					/* 'is' */
 	if (is_name(cur(p), "not"))
@@ -450,15 +443,11 @@ parse_test(parser *p, jinja_node **node)
 		advance(p);
 		negated = true;
 	}
-	t = cur(p);
 	tn = new_node(p, JN_TEST, is_tok->line);
 	if (tn == NULL)
 		return nomem(p);
 	if ((st = parse_dotted_name(p, &tn->name)) != LLM_OK)
 		return st;
-	if (!jinja_test_known(tn->name))
-		return fail_at(p, LLM_ERR_CORRUPT, t, "no test named '%.*s'",
-					   (int) (tn->name.n > 60 ? 60 : tn->name.n), tn->name.p);
 	tn->a = *node;
 	if (cur(p)->kind == JT_LPAREN)
 	{
@@ -1485,6 +1474,85 @@ subparse(parser *p, const char *const *end_tokens, jinja_nodelist *body)
 	}
 }
 
+/*
+ * jinja2 rejects an unknown filter or test at compile time, except where
+ * its code generator is in a "soft" frame -- an if statement's test and
+ * branches, or a conditional expression -- where the error waits until
+ * the filter actually runs.  Loop, macro, with, set-block and filter-block
+ * bodies open hard frames again.
+ */
+static llm_status check_names(parser *p, const jinja_node *n, bool soft, int depth);
+
+static llm_status
+check_list(parser *p, const jinja_nodelist *l, bool soft, int depth)
+{
+	for (size_t i = 0; i < l->n; i++)
+	{
+		llm_status	st = check_names(p, l->v[i], soft, depth);
+
+		if (st != LLM_OK)
+			return st;
+	}
+	return LLM_OK;
+}
+
+static llm_status
+check_names(parser *p, const jinja_node *n, bool soft, int depth)
+{
+	llm_status	st;
+
+	if (n == NULL)
+		return LLM_OK;
+	if (depth > JINJA_MAX_EVAL_DEPTH)
+		return LLM_OK;			/* too deep to run anyway; evaluation reports it */
+	switch (n->kind)
+	{
+		case JN_FILTER:
+		case JN_TEST:
+			if (!soft && !(n->kind == JN_FILTER ? jinja_filter_known(n->name) : jinja_test_known(n->name)))
+			{
+				jinja_token t;
+
+				memset(&t, 0, sizeof(t));
+				t.line = n->line;
+				return fail_at(p, LLM_ERR_CORRUPT, &t, "no %s named '%.*s'",
+							   n->kind == JN_FILTER ? "filter" : "test",
+							   (int) (n->name.n > 60 ? 60 : n->name.n), n->name.p);
+			}
+			break;
+		case JN_IF:
+		case JN_CONDEXPR:
+			soft = true;
+			break;
+		case JN_FOR:
+			/* iterable and else in the outer frame; filter and body hard */
+			if ((st = check_names(p, n->a, soft, depth + 1)) != LLM_OK ||
+				(st = check_list(p, &n->else_body, soft, depth + 1)) != LLM_OK ||
+				(st = check_names(p, n->b, false, depth + 1)) != LLM_OK)
+				return st;
+			return check_list(p, &n->body, false, depth + 1);
+		case JN_WITH:
+			if ((st = check_list(p, &n->values, soft, depth + 1)) != LLM_OK)
+				return st;
+			return check_list(p, &n->body, false, depth + 1);
+		case JN_MACRO:
+		case JN_SETBLOCK:
+		case JN_FILTERBLOCK:
+			soft = false;
+			break;
+		default:
+			break;
+	}
+	if ((st = check_names(p, n->a, soft, depth + 1)) != LLM_OK ||
+		(st = check_names(p, n->b, soft, depth + 1)) != LLM_OK ||
+		(st = check_names(p, n->c, soft, depth + 1)) != LLM_OK ||
+		(st = check_list(p, &n->items, soft, depth + 1)) != LLM_OK ||
+		(st = check_list(p, &n->values, soft, depth + 1)) != LLM_OK ||
+		(st = check_list(p, &n->body, soft, depth + 1)) != LLM_OK)
+		return st;
+	return check_list(p, &n->else_body, soft, depth + 1);
+}
+
 llm_status
 jinja_parse(jinja_template *t, const jinja_token *toks, size_t n_toks, llm_error *err)
 {
@@ -1509,5 +1577,5 @@ jinja_parse(jinja_template *t, const jinja_token *toks, size_t n_toks, llm_error
 		return fail_at(&p, LLM_ERR_CORRUPT, tk, "unexpected '%.*s'",
 					   (int) (tk->text.n > 40 ? 40 : tk->text.n), tk->text.p);
 	}
-	return LLM_OK;
+	return check_list(&p, &t->body, false, 0);
 }

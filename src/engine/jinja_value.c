@@ -37,7 +37,7 @@ llm_status
 jinja_charge(jinja_ctx *c, uint64_t units)
 {
 	c->work += units;
-	if (c->work > JINJA_MAX_WORK)
+	if (c->work > (c->work_limit ? c->work_limit : JINJA_MAX_WORK))
 		return jinja_fail(c, LLM_ERR_LIMIT, "chat template rendering exceeded its work limit");
 	return LLM_OK;
 }
@@ -159,7 +159,8 @@ jv_safe_repr(jvalue v, int depth)
 bool
 jv_is_iterable(jvalue v)
 {
-	return v.kind == JV_UNDEF || v.kind == JV_STR || v.kind == JV_LIST || v.kind == JV_DICT;
+	return v.kind == JV_UNDEF || v.kind == JV_STR || v.kind == JV_LIST || v.kind == JV_DICT ||
+		v.kind == JV_LOOP;
 }
 
 static bool
@@ -411,10 +412,15 @@ jinja_dict_new(jinja_ctx *c, size_t cap)
 	return d;
 }
 
-/* Python dict key equality (hash-compatible: 1 == 1.0 == True). */
+/*
+ * Python dict key equality (hash-compatible: 1 == 1.0 == True).  Tuples
+ * nested deeper than the value limit compare unequal rather than recurse.
+ */
 static bool
-key_equal(jvalue a, jvalue b)
+key_equal_rec(jvalue a, jvalue b, int depth)
 {
+	if (depth > JINJA_MAX_VALUE_DEPTH)
+		return false;
 	if (is_number(a) && is_number(b))
 		return num_cmp(a, b) == 0;
 	if (a.kind != b.kind)
@@ -432,12 +438,26 @@ key_equal(jvalue a, jvalue b)
 			if (a.u.list->n != b.u.list->n)
 				return false;
 			for (size_t i = 0; i < a.u.list->n; i++)
-				if (!key_equal(a.u.list->items[i], b.u.list->items[i]))
+				if (!key_equal_rec(a.u.list->items[i], b.u.list->items[i], depth + 1))
 					return false;
 			return true;
+		case JV_FUNC:
+			return a.u.func == b.u.func;
+		case JV_MACRO:
+			return a.u.macro == b.u.macro;
+		case JV_METHOD:
+			return a.u.method == b.u.method;
+		case JV_LOOP:
+			return a.u.loop == b.u.loop;
 		default:
-			return a.u.dict == b.u.dict;	/* identity */
+			return a.u.dict == b.u.dict;	/* DICT, NS: identity */
 	}
+}
+
+static bool
+key_equal(jvalue a, jvalue b)
+{
+	return key_equal_rec(a, b, 0);
 }
 
 jvalue *
@@ -547,6 +567,10 @@ jv_iterate(jinja_ctx *c, jvalue v, jinja_list **out)
 				*out = l;
 				return jinja_charge(c, count);
 			}
+		case JV_LOOP:
+			/* it would advance the running loop: nothing a chat template does */
+			return jinja_fail(c, LLM_ERR_UNSUPPORTED,
+							  "chat template uses an unsupported feature: iterating the loop variable");
 		default:
 			return jinja_fail(c, LLM_ERR_INVALID_ARG,
 							  "chat template error: '%s' object is not iterable", jv_type_name(v));
@@ -574,6 +598,9 @@ jv_length(jinja_ctx *c, jvalue v, int64_t *out)
 			return LLM_OK;
 		case JV_DICT:
 			*out = (int64_t) v.u.dict->n;
+			return LLM_OK;
+		case JV_LOOP:
+			*out = (int64_t) v.u.loop->items->n;
 			return LLM_OK;
 		default:
 			break;
@@ -688,6 +715,8 @@ puts_(jinja_ctx *c, jinja_buf *b, const char *s)
 	return put(c, b, s, strlen(s));
 }
 
+static llm_status repr_dict_items(jinja_ctx *c, const jinja_dict *d, jinja_buf *b, int depth);
+
 /* Python repr() of a str */
 static llm_status
 repr_str(jinja_ctx *c, jstr s, jinja_buf *b)
@@ -743,8 +772,42 @@ repr_str(jinja_ctx *c, jstr s, jinja_buf *b)
 	return put(c, b, &quote, 1);
 }
 
+/*
+ * Python's repr() prints a container it is already inside as {...} or
+ * [...] (a namespace can hold itself); true if that happened.
+ */
+static bool
+repr_enter(jinja_ctx *c, const void *p)
+{
+	for (int i = 0; i < c->repr_depth; i++)
+		if (c->repr_stack[i] == p)
+			return false;
+	if (c->repr_depth < JINJA_MAX_VALUE_DEPTH + 2)
+		c->repr_stack[c->repr_depth++] = p;
+	return true;
+}
+
+static void
+repr_leave(jinja_ctx *c)
+{
+	if (c->repr_depth > 0)
+		c->repr_depth--;
+}
+
 static llm_status
 repr_dict_body(jinja_ctx *c, const jinja_dict *d, jinja_buf *b, int depth)
+{
+	llm_status	st;
+
+	if (!repr_enter(c, d))
+		return put(c, b, "{...}", 5);
+	st = repr_dict_items(c, d, b, depth);
+	repr_leave(c);
+	return st;
+}
+
+static llm_status
+repr_dict_items(jinja_ctx *c, const jinja_dict *d, jinja_buf *b, int depth)
 {
 	llm_status	st;
 
@@ -767,7 +830,7 @@ repr_dict_body(jinja_ctx *c, const jinja_dict *d, jinja_buf *b, int depth)
 llm_status
 jv_repr(jinja_ctx *c, jvalue v, jinja_buf *b, int depth)
 {
-	llm_status	st;
+	llm_status	st = LLM_OK;
 
 	if (depth > JINJA_MAX_VALUE_DEPTH)
 		return jinja_fail(c, LLM_ERR_LIMIT, "chat template values nested too deeply");
@@ -802,13 +865,19 @@ jv_repr(jinja_ctx *c, jvalue v, jinja_buf *b, int depth)
 				}
 				if ((st = put(c, b, l->flavor == JL_TUPLE ? "(" : "[", 1)) != LLM_OK)
 					return st;
+				if (l->flavor == JL_LIST && !repr_enter(c, l))
+					return put(c, b, "...]", 4);
 				for (size_t i = 0; i < l->n; i++)
 				{
 					if (i > 0 && (st = put(c, b, ", ", 2)) != LLM_OK)
-						return st;
+						break;
 					if ((st = jv_repr(c, l->items[i], b, depth + 1)) != LLM_OK)
-						return st;
+						break;
 				}
+				if (l->flavor == JL_LIST)
+					repr_leave(c);
+				if (st != LLM_OK)
+					return st;
 				if (l->flavor == JL_TUPLE && l->n == 1 && (st = put(c, b, ",", 1)) != LLM_OK)
 					return st;
 				return put(c, b, l->flavor == JL_TUPLE ? ")" : "]", 1);

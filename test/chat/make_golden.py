@@ -123,6 +123,7 @@ TOKENS = {
     "meta-llama-Llama-2-7b-chat-hf.jinja": ("<s>", "</s>"),
     "mistralai-Mistral-7B-Instruct-v0.2.jinja": ("<s>", "</s>"),
     "mistralai-Mistral-Nemo-Instruct-2407.jinja": ("<s>", "</s>"),
+    "mistralai-Mistral-Small-3.1-24B-Instruct-2503.jinja": ("<s>", "</s>"),
     "google-gemma-2-2b-it.jinja": ("<bos>", "<eos>"),
     "google-gemma-7b-it.jinja": ("<bos>", "<eos>"),
     "microsoft-Phi-3.5-mini-instruct.jinja": ("<s>", "<|endoftext|>"),
@@ -153,6 +154,9 @@ FEATURES = [
     ("ws_trailing_newlines", "end\n\n"),
     ("ws_crlf", "a\r\n{% if true %}\r\nb\r\n{% endif %}\r\nc\r"),
     ("ws_var_no_lstrip", "  {{ 'v' }}\n\t{% if true %}t{% endif %}"),
+    ("ws_unclosed_comment_at_end", "abc  \n{#-"),
+    ("ws_unclosed_raw_at_end", "x {% raw %}"),
+    ("ws_unicode_spaces", "a\u00a0\n\u3000 {% if true %}\u2028b{%- endif %}\x0b\n  {#- c #}\x1c|"),
     ("ws_nested_blocks", "{% for m in messages %}\n    {% if m.role == 'user' %}\n        U:{{ m.content }}\n    {% else %}\n        O\n    {% endif %}\n{% endfor %}\n"),
     # arithmetic and number formatting
     ("arith", "{{ 1 + 2 * 3 }} {{ 7 // 2 }} {{ -7 // 2 }} {{ -7 % 3 }} {{ 7 % -3 }} {{ 2 ** 10 }} {{ 2 ** -1 }} "
@@ -253,7 +257,37 @@ FEATURES = [
     ("bos_eos_vars", "{{ bos_token }}{{ eos_token }}{{ add_generation_prompt }}{{ tools }}{{ tools is none }}{{ functions }}"
                      "{{ tool_choice }}{{ date_string is defined }}{{ custom_tools is defined }}"),
     ("python_str", "{{ none }}|{{ true }}|{{ 1.0 }}|{{ 100000000000000000000.0 }}|{{ -5 }}|{{ [none] }}|{{ (none, 'a') }}|{{ u }}|{{ loop }}"),
+    ("markup", "{{ ('<b>'|safe) + '<i>' }}|{{ '<' + ('x'|safe) }}|{{ ['a'|e, 'b'|safe, 'c'] }}|"
+               "{{ ('<a>'|safe).replace('a', '<') }}|{{ ('x'|safe).join(['<', 1]) }}|{{ ('a b'|safe).split() }}|"
+               "{{ 'x'|e is escaped }}|{{ 'x' is escaped }}|{{ ('<'|e)|e }}|{{ ('<'|e)|forceescape }}|{{ ('a'|safe) * 2 }}|"
+               "{{ [('<b>'|safe)[0]] }}|{{ [('<b>'|safe)|upper] }}|{{ [('<b>'|safe)|title] }}|{{ ('%s'|safe) % '<' }}|"
+               "{{ [('<b>'|safe) ~ '<'] }}|{{ [(' x '|safe)|trim] }}|{{ [('x'|safe)|string] }}|{{ ['<'|e|replace('&', '+')] }}|"
+               "{{ none|safe }}|{{ [u|e] }}|{{ ('a<'|safe) == 'a<' }}"),
+    ("percent_format", "{{ '%s-%d-%05.1f-%x-%r' % ('a', 3, 2.25, 255, 'q') }}|{{ '%(name)s is %(age)d' % {'name': 'Bo', 'age': 5} }}|"
+                       "{{ '%s'|format([1]) }}|{{ '%-4s|%4s|' % ('ab', 'é') }}|"
+                       "{{ '%+d % d %o %#o %#x %e %g %%' % (5, 5, 8, 8, 255, 12345.678, 0.00001) }}|{{ '%c%c' % (65, 'é') }}|"
+                       "{{ '%(a)s'|format(a=1) }}|{{ '%s' % [1, 2] }}|{{ 'no spec' % {'a': 1} }}|{{ '%s' % u }}|{{ '%.2s|%5.1f|%-6.2e|' % ('abc', 3.14159, 1234.5) }}|"
+                       "{{ '%*d|%-*d|%.*f' % (4, 7, 3, 8, 2, 1.005) }}|{{ '%5%' if false }}|{{ '%d' % 3.99 }}|{{ '%i' % true }}"),
+    ("dict_views", "{{ {'a': 1}.items() }}|{{ {'a': 1}.keys() }}|{{ {'a': 1}.values()|list }}|{{ {'a': 1}.keys() is sequence }}|"
+                   "{{ {'a': 1}.items()|length }}|{{ 'a' in {'a': 1}.keys() }}|{{ {'a': 1}.keys()[0] }}"),
+    ("loop_else_quirks", "{% for i in [1, 2] %}{% break %}{% else %}E{% endfor %}|"
+                         "{% for i in [1, 2] %}{% if i == 2 %}{% continue %}{% endif %}{% else %}E2{% endfor %}|"
+                         "{% for i in [1, 2] %}{% if i == 1 %}{% continue %}{% endif %}{% else %}E3{% endfor %}|"
+                         "{% for i in [1] %}{% filter upper %}drop{% continue %}{% endfilter %}kept{% endfor %}|"
+                         "{% set b %}{% set q = 1 %}{% endset %}{{ q is defined }}|{% for i in [1] %}{{ loop|length }}{% endfor %}"),
+    ("folding_quirks", "{{ not 10[::2] }}|{{ (-1) ** messages|length }}|{{ -2 ** 2 }}|{{ (0 - 3) ** (messages|length) }}|"
+                       "{{ 1 or u.x }}|{{ 10[::2] is defined }}|{{ 10[::2] }}|{{ (-1.5) ** (messages|length) }}|{{ messages[] }}"),
+    ("recursive_repr", "{% set ns = namespace() %}{% set ns.me = ns %}{{ ns }}|{% set ns.l = [ns] %}{{ ns.l }}"),
+    ("lazy_generators", "{{ 'ab'|select('odd') is defined }}|{{ none|map('upper')|list }}|{{ [1, 'a']|select('odd')|first }}|"
+                        "{{ (5|map('x') is defined) }}|{{ 1 in [1, 'a']|select('odd') }}|{{ {'a': 1}|items|list }}"),
+    ("soft_unknown_filter", "{% if false %}{{ x|from_json }}{% elif false %}{{ x is nosuchtest }}{% endif %}"
+                            "{{ 'y' if true else z|nope }}ok"),
     # runtime errors
+    ("err_unknown_filter_run", "{% if true %}{{ '{}'|from_json }}{% endif %}"),
+    ("err_unknown_filter_hard", "{% if false %}{% for j in [] %}{{ x|nope }}{% endfor %}{% endif %}"),
+    ("err_format_missing", "{{ '%s %s' % ('a',) }}"),
+    ("err_format_extra", "{{ '%s' % (1, 2) }}"),
+    ("err_lazy_consumed", "{{ [1, 'a']|select('odd')|list }}"),
     ("err_type_add", "{{ 'a' + 1 }}"),
     ("err_undefined_add", "{{ u + 1 }}"),
     ("err_raise", "{{ raise_exception('custom message: ' ~ messages|length) }}"),

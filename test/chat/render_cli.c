@@ -89,6 +89,7 @@ main(int argc, char **argv)
 		opts.bos_token = cJSON_GetObjectItem(c, "bos")->valuestring;
 		opts.eos_token = cJSON_GetObjectItem(c, "eos")->valuestring;
 		opts.now = &now;
+		opts.max_work = 0;
 		memset(&err, 0, sizeof(err));
 		st = llm_chat_template_compile(tmpl, strlen(tmpl), &t, &err);
 		if (st == LLM_OK)

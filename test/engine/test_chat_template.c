@@ -221,6 +221,7 @@ run_golden(void)
 		opts.bos_token = cJSON_GetObjectItem(c, "bos")->valuestring;
 		opts.eos_token = cJSON_GetObjectItem(c, "eos")->valuestring;
 		opts.now = &now;
+		opts.max_work = 0;
 
 		memset(&err, 0, sizeof(err));
 		st = llm_chat_template_compile(tmpl, tmpl_len, &t, &err);
@@ -320,10 +321,11 @@ test_unsupported(void)
 	expect_status("{% macro m() %}{{ caller() }}{% endmacro %}{% call m() %}x{% endcall %}",
 				  LLM_ERR_UNSUPPORTED, "call block");
 	expect_status("{% for x in [1] recursive %}{% endfor %}", LLM_ERR_UNSUPPORTED, "recursive loop");
-	expect_status("{{ '%s'|format(1) }}", LLM_ERR_UNSUPPORTED, "format filter");
 	expect_status("{{ [3, 1]|sort }}", LLM_ERR_UNSUPPORTED, "sort filter");
+	expect_status("{{ [3, 1]|groupby('x') }}", LLM_ERR_UNSUPPORTED, "groupby filter");
 	expect_status("{{ 'x'.format(1) }}", LLM_ERR_UNSUPPORTED, "str.format");
-	expect_status("{{ '%d' % 1 }}", LLM_ERR_UNSUPPORTED, "%-formatting");
+	expect_status("{{ '%a' % 1 }}", LLM_ERR_UNSUPPORTED, "%a formatting");
+	expect_status("{% for x in [1] %}{{ loop|list }}{% endfor %}", LLM_ERR_UNSUPPORTED, "iterating loop");
 	expect_status("{{ f(*args) }}", LLM_ERR_UNSUPPORTED, "*args");
 	expect_status("{{ cycler(1, 2) }}", LLM_ERR_UNSUPPORTED, "cycler");
 	/* a template that only mentions an unsupported filter in a dead branch still renders */
@@ -342,6 +344,11 @@ test_syntax_errors(void)
 	expect_status("{% endfor %}", LLM_ERR_CORRUPT, "stray endfor");
 	expect_status("{{ x|nosuchfilter }}", LLM_ERR_CORRUPT, "unknown filter");
 	expect_status("{{ x is nosuchtest }}", LLM_ERR_CORRUPT, "unknown test");
+	/* like jinja2: inside an if, an unknown filter only fails if it runs */
+	expect_output("{% if false %}{{ x|nosuchfilter }}{% endif %}ok", "ok", "unknown filter in dead if");
+	expect_status("{% if true %}{{ x|nosuchfilter }}{% endif %}", LLM_ERR_INVALID_ARG, "unknown filter run");
+	expect_status("{% if false %}{% for i in x %}{{ i|nosuchfilter }}{% endfor %}{% endif %}",
+				  LLM_ERR_CORRUPT, "unknown filter in a loop inside an if");
 	expect_status("{{ (1 }}", LLM_ERR_CORRUPT, "unbalanced paren");
 	expect_status("{{ 'unterminated }}", LLM_ERR_CORRUPT, "unterminated string");
 	expect_status("{% set true = 1 %}", LLM_ERR_CORRUPT, "assign to constant");
@@ -369,8 +376,11 @@ test_limits(void)
 	expect_status("{{ range(1000000000) }}", LLM_ERR_LIMIT, "huge range");
 	/* unbounded recursion */
 	expect_status("{% macro f(n) %}{{ f(n + 1) }}{% endmacro %}{{ f(0) }}", LLM_ERR_LIMIT, "macro recursion");
-	/* a cycle through a namespace */
-	expect_status("{% set ns = namespace() %}{% set ns.me = ns %}{{ ns }}", LLM_ERR_LIMIT, "cyclic value repr");
+	/* a cycle through a namespace: Python's repr shows it as {...} */
+	expect_output("{% set ns = namespace() %}{% set ns.me = ns %}{{ ns }}",
+				  "<Namespace {'me': <Namespace {...}>}>", "cyclic value repr");
+	expect_status("{% set ns = namespace(a=[]) %}{% set ns.a = [ns, [ns]] %}{{ ns == ns.a[0] }}{{ ns.a == ns.a }}",
+				  LLM_OK, "cyclic value equality");
 	expect_status("{% set ns = namespace() %}{% set ns.me = ns %}{{ ns|tojson }}", LLM_ERR_INVALID_ARG,
 				  "namespace is not JSON");
 	/* deep nesting in the parser */
@@ -402,6 +412,28 @@ test_limits(void)
 		t[k] = '\0';
 		expect_status(t, LLM_ERR_LIMIT, "deeply nested ifs");
 		free(t);
+	}
+	/* long chains build deep trees without parser recursion */
+	{
+		const char *links[] = {"|trim", "+1", ".x", " or 1", "[0]", " ** 1"};
+
+		for (size_t l = 0; l < sizeof(links) / sizeof(links[0]); l++)
+		{
+			size_t		count = 150000;
+			size_t		ll = strlen(links[l]);
+			char	   *t = malloc(count * ll + 32);
+			size_t		k = 0;
+
+			k += (size_t) sprintf(t, "{{ '1'");
+			for (size_t i = 0; i < count && k + ll + 8 < (size_t) 1000000; i++)
+			{
+				memcpy(t + k, links[l], ll);
+				k += ll;
+			}
+			memcpy(t + k, " }}", 4);
+			expect_status(t, LLM_ERR_LIMIT, links[l]);
+			free(t);
+		}
 	}
 	/* long elif chains are fine (they do not nest at run time) */
 	{
@@ -462,7 +494,7 @@ test_compile_once(void)
 	llm_error	err;
 	llm_chat_message a[1] = {{"user", "one"}};
 	llm_chat_message b[2] = {{"user", "two"}, {"assistant", "three"}};
-	llm_chat_render_options opts = {false, "<s>", "</s>", NULL};
+	llm_chat_render_options opts = {false, "<s>", "</s>", NULL, 0};
 	char	   *out = NULL;
 	size_t		len;
 	llm_status	st;

@@ -101,8 +101,10 @@ read_generate_args(FunctionCallInfo fcinfo, int a_max, int a_temp, int a_top_p,
 			/* NULL and empty stop strings stop nothing. */
 			if (nulls[i])
 				continue;
-			args->stop = lappend(args->stop,
-								 (void *) llm_text_to_utf8(DatumGetTextPP(elems[i]), &len));
+			/* The engine takes NUL-terminated stop strings. */
+			const char *utf8 = llm_text_to_utf8(DatumGetTextPP(elems[i]), &len);
+
+			args->stop = lappend(args->stop, pnstrdup(utf8, len));
 		}
 	}
 	args->model = PG_ARGISNULL(a_model) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(a_model));

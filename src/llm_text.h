@@ -11,7 +11,10 @@
 
 #include "postgres.h"
 
-/* UTF-8 bytes of t (palloc'd or t's own data); *len gets their length. */
+/*
+ * UTF-8 bytes of t (palloc'd, or t's own data on a UTF-8 server: NOT
+ * NUL-terminated); *len gets their length.
+ */
 extern const char *llm_text_to_utf8(text *t, size_t *len);
 
 /* A text datum from engine bytes (any bytes; sanitised as above). */

@@ -10,21 +10,24 @@
  *    once per batch and a GEMM kernel can take its place;
  *  - all scratch memory is allocated once per context, for the largest batch.
  *
- * Numerics follow llama.cpp's CPU backend where it matters for agreement:
- * RMSNorm sums squares in double and scales by 1/sqrtf(mean + eps); RoPE
- * angles are built by repeated multiplication by base^(-2/n_rot) in float;
- * softmax subtracts the maximum and sums in double; keys and values go
- * through the cache (f16 by default) before attention reads them, also for
- * the tokens of the batch itself; with an f16 cache, Q and the softmax
- * weights are rounded to f16 too, as ggml converts the other operand of an
- * f16 matrix product.  Matrix products round their activations as
- * llama.cpp does (matmul.c).  Not reproduced: ggml's vectorised expf in
- * SiLU and softmax (last-bit differences).
+ * Numerics are those of llama.cpp's CPU backend (x86, AVX2 + FMA build),
+ * to the bit on the default model: RMSNorm sums squares in double and
+ * scales by 1/sqrtf(mean + eps); RoPE angles are built by repeated
+ * multiplication by base^(-2/n_rot) in float and the rotation is fused as
+ * gcc fuses ggml's; keys and values go through the cache (f16 by default)
+ * before attention reads them, also for the tokens of the batch itself;
+ * with an f16 cache, Q and the softmax weights are rounded to f16 too, as
+ * ggml converts the other operand of an f16 matrix product, and K.Q and P.V
+ * sum in the lane order of the kernel ggml picks for the batch size;
+ * softmax and SiLU use ggml's vectorised expf (vmath.c).  Matrix products
+ * round their activations as llama.cpp does (matmul.c).  With an f32
+ * cache, attention is plain float arithmetic.
  */
 #include "llama.h"
 #include "matmul.h"
 
 #include "quant.h"
+#include "vmath.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -80,6 +83,7 @@ struct llm_context
 	float	   *vec;			/* one dequantised norm weight or bias */
 	float	   *scores;			/* [group][n_ctx] attention weights of a head group */
 	float	   *row_buf;		/* one cached key/value row of one head, as f32 */
+	float	   *lanes;			/* [group][32][head_v] partial sums of P.V */
 	int32_t    *cells;			/* [n_batch] cell reserved for each token */
 	int32_t    *out_rows;		/* [n_batch] tokens that want logits */
 	int32_t    *seq_zero;		/* [n_batch] zeros: the sequence ids of a batch without them */
@@ -199,6 +203,8 @@ llm_context_create(const llm_weights *w, const llm_context_params *params,
 	ctx->scores = alloc_array((size_t) (hp->n_head / hp->n_head_kv), (size_t) p.n_ctx, sizeof(float));
 	ctx->row_buf = alloc_array(1, hp->n_embd_head_k > hp->n_embd_head_v ?
 							   hp->n_embd_head_k : hp->n_embd_head_v, sizeof(float));
+	ctx->lanes = alloc_array((size_t) (hp->n_head / hp->n_head_kv) * 32, hp->n_embd_head_v,
+							 sizeof(float));
 	ctx->cells = alloc_array(1, nb, sizeof(int32_t));
 	ctx->out_rows = alloc_array(1, nb, sizeof(int32_t));
 	ctx->seq_zero = alloc_array(1, nb, sizeof(int32_t));
@@ -212,7 +218,7 @@ llm_context_create(const llm_weights *w, const llm_context_params *params,
 	if (ctx->x == NULL || ctx->xn == NULL || ctx->q == NULL || ctx->k == NULL ||
 		ctx->v == NULL || ctx->att == NULL || ctx->proj == NULL || ctx->gate == NULL ||
 		ctx->up == NULL || ctx->rope_cs == NULL || ctx->vec == NULL ||
-		ctx->scores == NULL || ctx->row_buf == NULL || ctx->cells == NULL || ctx->out_rows == NULL || ctx->seq_zero == NULL ||
+		ctx->scores == NULL || ctx->row_buf == NULL || ctx->lanes == NULL || ctx->cells == NULL || ctx->out_rows == NULL || ctx->seq_zero == NULL ||
 		ctx->visible == NULL || ctx->seq_first == NULL || ctx->seq_len == NULL ||
 		ctx->seq_in_batch == NULL ||
 		(w->rope_freqs.data != NULL && ctx->rope_freq_factors == NULL))
@@ -258,6 +264,7 @@ llm_context_free(llm_context *ctx)
 	llm_free(ctx->vec);
 	llm_free(ctx->scores);
 	llm_free(ctx->row_buf);
+	llm_free(ctx->lanes);
 	llm_free(ctx->cells);
 	llm_free(ctx->out_rows);
 	llm_free(ctx->seq_zero);
@@ -417,8 +424,15 @@ rope_apply(llm_context *ctx, float *x, size_t stride, int32_t n_tokens,
 				float		x0 = xh[i0];
 				float		x1 = xh[i0 + 1];
 
-				xh[i0] = x0 * cs[i0] - x1 * cs[i0 + 1];
-				xh[i0 + 1] = x0 * cs[i0 + 1] + x1 * cs[i0];
+				/*
+				 * llama.cpp's x86 build contracts these into fused
+				 * multiply-adds (gcc -ffp-contract=fast): x0*cos fused
+				 * with the rounded x1*sin, x0*sin fused with the rounded
+				 * x1*cos.  Measured: only this pairing reproduces its
+				 * logits exactly on SmolLM2.
+				 */
+				xh[i0] = fmaf(x0, cs[i0], -(x1 * cs[i0 + 1]));
+				xh[i0 + 1] = fmaf(x0, cs[i0 + 1], x1 * cs[i0]);
 			}
 		}
 	}
@@ -477,6 +491,20 @@ cached_row(const llm_kv_cache *kv, const void *row, float *buf, int32_t n)
  * its sequence may see (ctx->visible, prepared per batch).  The group of
  * n_head / n_head_kv query heads that share a key/value head is handled
  * together, so each cached row is read (and converted) once per group.
+ *
+ * The arithmetic is ggml's (non-flash attention, f16 cache), because
+ * SmolLM2-class models turn last-bit differences here into visible logit
+ * differences:
+ *  - K.Q and P.V are f16 matrix products: the other operand is rounded to
+ *    f16, and the dot products use the lane order of the kernel ggml picks
+ *    (llamafile's tinyBLAS for 2+ tokens, ggml_vec_dot_f16 for one; see
+ *    llm_dot_f16).  P.V runs over the cache cells, so cell j of the
+ *    sequence goes to lane j % 8 (or j % 32), accumulated with fmaf.
+ *  - softmax uses ggml's vectorised exp and 8-lane sums (llm_softmax_exp).
+ * ggml's rows run over the whole padded KV window, with masked cells at
+ * probability 0; those add nothing to any sum, so the visible cells alone
+ * give the same results when a sequence's cells are in position order from
+ * cell 0 (the usual single-sequence case).
  */
 static void
 attention(llm_context *ctx, int32_t layer, const llm_batch *b, const int32_t *seq)
@@ -486,12 +514,18 @@ attention(llm_context *ctx, int32_t layer, const llm_batch *b, const int32_t *se
 	const int32_t head_v = (int32_t) hp->n_embd_head_v;
 	const int32_t group = (int32_t) (hp->n_head / hp->n_head_kv);
 	const size_t elem = ctx->kv.elem_size;
+	const bool	f16 = ctx->kv.type != LLM_KV_F32;
+
+	/* tinyBLAS takes products with 2+ columns; P.V also needs head_v % 4 == 0 */
+	const bool	gemm_kq = b->n_tokens >= 2;
+	const bool	gemm_pv = b->n_tokens >= 2 && head_v % 4 == 0;
+	const int32_t n_lanes = gemm_pv ? 8 : 32;
 
 	/*
 	 * K.Q in ggml is an f16 matrix (the cached keys) times Q, and ggml
 	 * rounds Q to f16 for it: do the same (Q is used for nothing else).
 	 */
-	if (ctx->kv.type != LLM_KV_F32)
+	if (f16)
 		for (size_t i = 0; i < (size_t) b->n_tokens * ctx->q_dim; i++)
 			ctx->q[i] = llm_fp16_to_fp32(llm_fp32_to_fp16(ctx->q[i]));
 
@@ -528,11 +562,17 @@ attention(llm_context *ctx, int32_t layer, const llm_batch *b, const int32_t *se
 				for (int32_t g = 0; g < group; g++)
 				{
 					const float *q = ctx->q + (size_t) t * ctx->q_dim + (size_t) (h0 + g) * head_k;
-					float		dot = 0.0f;
+					float		dot;
 
-					for (int32_t i = 0; i < head_k; i++)
-						dot += q[i] * k[i];
-					ctx->scores[(size_t) g * ctx->n_ctx + j] = ctx->kq_scale * dot;
+					if (f16)
+						dot = llm_dot_f16(k, q, head_k, gemm_kq);
+					else
+					{
+						dot = 0.0f;
+						for (int32_t i = 0; i < head_k; i++)
+							dot += q[i] * k[i];
+					}
+					ctx->scores[(size_t) g * ctx->n_ctx + j] = dot * ctx->kq_scale;
 				}
 			}
 
@@ -541,17 +581,13 @@ attention(llm_context *ctx, int32_t layer, const llm_batch *b, const int32_t *se
 			{
 				float	   *sc = ctx->scores + (size_t) g * ctx->n_ctx;
 				float		max = -INFINITY;
-				double		sum = 0.0;
+				double		sum;
 				float		inv_sum;
 
 				for (int32_t j = 0; j < n_vis; j++)
 					if (sc[j] > max)
 						max = sc[j];
-				for (int32_t j = 0; j < n_vis; j++)
-				{
-					sc[j] = expf(sc[j] - max);
-					sum += (double) sc[j];
-				}
+				sum = llm_softmax_exp(n_vis, sc, sc, max);
 				inv_sum = (float) (1.0 / sum);
 				for (int32_t j = 0; j < n_vis; j++)
 					sc[j] *= inv_sum;
@@ -560,14 +596,13 @@ attention(llm_context *ctx, int32_t layer, const llm_batch *b, const int32_t *se
 				 * ggml multiplies V (f16) with the probabilities converted
 				 * to f16 (the vec_dot type of an f16 matrix)
 				 */
-				if (ctx->kv.type != LLM_KV_F32)
+				if (f16)
 					for (int32_t j = 0; j < n_vis; j++)
 						sc[j] = llm_fp16_to_fp32(llm_fp32_to_fp16(sc[j]));
-				memset(ctx->att + (size_t) t * ctx->o_dim + (size_t) (h0 + g) * head_v, 0,
-					   (size_t) head_v * sizeof(float));
 			}
 
-			/* out(h0+g) = sum_j p[g][j] * v(j) */
+			/* out(h0+g) = sum_j p[g][j] * v(j), in lanes */
+			memset(ctx->lanes, 0, (size_t) group * 32 * head_v * sizeof(float));
 			for (int32_t j = 0; j < n_vis; j++)
 			{
 				const uint8_t *vrow = llm_kv_cache_v_row(&ctx->kv, layer, vis[j].cell);
@@ -576,21 +611,16 @@ attention(llm_context *ctx, int32_t layer, const llm_batch *b, const int32_t *se
 
 				for (int32_t g = 0; g < group; g++)
 				{
-					float	   *out = ctx->att + (size_t) t * ctx->o_dim + (size_t) (h0 + g) * head_v;
-					const float p = ctx->scores[(size_t) g * ctx->n_ctx + j];
+					float	   *lane = ctx->lanes + ((size_t) g * 32 + (size_t) (j % n_lanes)) * head_v;
 
-					for (int32_t i = 0; i < head_v; i++)
-						out[i] += p * v[i];
+					llm_fma_row(lane, v, ctx->scores[(size_t) g * ctx->n_ctx + j], head_v);
 				}
 			}
+			for (int32_t g = 0; g < group; g++)
+				llm_sum_lanes(ctx->att + (size_t) t * ctx->o_dim + (size_t) (h0 + g) * head_v,
+							  ctx->lanes + (size_t) g * 32 * head_v, head_v, head_v, gemm_pv);
 		}
 	}
-}
-
-static inline float
-silu(float x)
-{
-	return x / (1.0f + expf(-x));
 }
 
 /* ------------------------------------------------------------------------
@@ -812,8 +842,9 @@ llm_forward(llm_context *ctx, const llm_batch *b, float *logits_out,
 		matmul(&lw->ffn_up, ctx->xn, n_embd, n_tokens, ctx->up, ctx->n_ff);
 		add_bias(ctx, &lw->ffn_gate_b, ctx->gate, ctx->n_ff, n_tokens);
 		add_bias(ctx, &lw->ffn_up_b, ctx->up, ctx->n_ff, n_tokens);
-		for (size_t i = 0; i < (size_t) n_tokens * ctx->n_ff; i++)
-			ctx->gate[i] = silu(ctx->gate[i]) * ctx->up[i];
+		for (int32_t t = 0; t < n_tokens; t++)
+			llm_swiglu(ctx->n_ff, ctx->gate + (size_t) t * ctx->n_ff,
+					   ctx->gate + (size_t) t * ctx->n_ff, ctx->up + (size_t) t * ctx->n_ff);
 		matmul(&lw->ffn_down, ctx->gate, ctx->n_ff, n_tokens, ctx->proj, n_embd);
 		add_bias(ctx, &lw->ffn_down_b, ctx->proj, n_embd, n_tokens);
 		for (size_t i = 0; i < (size_t) n_tokens * n_embd; i++)

@@ -360,6 +360,32 @@ max_abs_diff(const float *a, const float *b, int64_t n)
 	return d;
 }
 
+/*
+ * max |a - b| beyond the rounding of b to f16: b was stored as f16, so the
+ * value it stands for lies within half an f16 ulp of it.
+ */
+static double
+max_diff_beyond_f16(const float *a, const float *b, int64_t n)
+{
+	double		d = 0.0;
+
+	for (int64_t i = 0; i < n; i++)
+	{
+		int			e;
+		double		half_ulp,
+					excess;
+
+		if (isnan(a[i]) || isnan(b[i]))
+			return INFINITY;
+		frexp(b[i], &e);		/* |b| in [2^(e-1), 2^e) */
+		half_ulp = ldexp(1.0, (e - 1 > -14 ? e - 1 : -14) - 11);
+		excess = fabs((double) a[i] - b[i]) - half_ulp;
+		if (excess > d)
+			d = excess;
+	}
+	return d;
+}
+
 static double
 max_abs(const float *a, int64_t n)
 {
@@ -428,7 +454,7 @@ json_float_array(const cJSON *arr, int32_t *n)
  */
 static void
 check_prefill_matches_steps(const model *m, const char *label, const int32_t *tokens, int32_t n,
-							double tol)
+							double tol, double tol_steps)
 {
 	const int32_t n_vocab = (int32_t) m->hp.n_vocab;
 	llm_context *one = new_context(m, n + 8, n, 1, LLM_KV_F16);
@@ -474,7 +500,7 @@ check_prefill_matches_steps(const model *m, const char *label, const int32_t *to
 		if (d > worst)
 			worst = d;
 	}
-	CHECK(worst <= tol, "%s: batch rows vs one-by-one: max relative difference %.3g", label, worst);
+	CHECK(worst <= tol_steps, "%s: batch rows vs one-by-one: max relative difference %.3g", label, worst);
 	printf("  %s: prefill of %d tokens vs one by one: max relative difference %.3g\n",
 		   label, n, worst);
 
@@ -509,7 +535,7 @@ done:
  */
 static void
 check_two_sequences(const model *m, const char *label, const int32_t *ta, int32_t na,
-					const int32_t *tb, int32_t nb, double tol)
+					const int32_t *tb, int32_t nb, double tol, double tol_steps)
 {
 	const int32_t n_vocab = (int32_t) m->hp.n_vocab;
 	const int32_t n = na + nb;
@@ -606,8 +632,11 @@ check_two_sequences(const model *m, const char *label, const int32_t *ta, int32_
 	CHECK(llm_forward(both, &b, l2, NULL, NULL, &err) == LLM_OK, "%s: decode step: %s", label, err.msg);
 	CHECK(feed(alone_a, &next_a, 1, na, 0, la, &err) == LLM_OK, "%s: a step: %s", label, err.msg);
 	CHECK(feed(alone_b, &next_b, 1, nb, 0, lb, &err) == LLM_OK, "%s: b step: %s", label, err.msg);
-	CHECK(rel_diff(l2 + n_vocab, la, n_vocab) <= tol, "%s: decode step of sequence 0 differs", label);
-	CHECK(rel_diff(l2, lb, n_vocab) <= tol, "%s: decode step of sequence 1 differs", label);
+	/* a batch of 2 against single tokens: another kernel order in llama.cpp and here */
+	CHECK(rel_diff(l2 + n_vocab, la, n_vocab) <= tol_steps, "%s: decode step of sequence 0 differs by %.3g",
+		  label, rel_diff(l2 + n_vocab, la, n_vocab));
+	CHECK(rel_diff(l2, lb, n_vocab) <= tol_steps, "%s: decode step of sequence 1 differs by %.3g",
+		  label, rel_diff(l2, lb, n_vocab));
 
 	/* drop sequence 1 from position 0 and compute it again */
 	CHECK(llm_kv_cache_seq_rm(llm_context_kv(both), 1, 0, -1) == nb + 1, "%s: seq_rm count", label);
@@ -873,18 +902,29 @@ tolerance2_for(const char *key)
 /*
  * One batch vs token by token (or another batch shape): the same arithmetic
  * in another order once prefill goes through a GEMM, so not bit-identical.
- * SmolLM2-135M amplifies rounding differences chaotically (llama.cpp's own
- * logits move by ~2-3% of the largest logit between batch and one-by-one
- * evaluation); ours stay within 1e-3.
- */
-/*
  * Quantised weights: bit-identical (the same integer dot products whatever
  * the batch).  Float weights: OpenBLAS for batches, so rounding-level
  * differences, which f16-rounding Q and the attention weights can turn into
  * a last-f16-bit step: 3e-4.
+ *
+ * Attention follows llama.cpp's kernel choice: its f16 K.Q and P.V products
+ * take one lane order for a single token (ggml_vec_dot_f16) and another for
+ * 2+ tokens (tinyBLAS).  Batches of 2+ tokens in any split agree exactly
+ * (TOL_BATCH_SMOLLM2), but one-by-one against a batch differs, and
+ * SmolLM2-135M amplifies that chaotically: llama.cpp's own logits move by
+ * up to 3.4% of the largest logit between batch and one-by-one evaluation
+ * (instruction_list, 14 rows, measured); ours by 3.7% (24 rows).
  */
 #define TOL_BATCH 3e-4
-#define TOL_BATCH_SMOLLM2 1e-3
+#define TOL_BATCH_SMOLLM2 1e-6
+
+/*
+ * SmolLM2 against llama.cpp: the same arithmetic, so the logits agree to
+ * the golden file's precision — 5 decimals for the top-200 logits, and
+ * beyond the f16 rounding for the whole rows (max_diff_beyond_f16).
+ */
+#define TOL_SMOLLM2_LOGIT 1e-4
+#define TOL_STEPS_SMOLLM2 0.08
 
 /* An unsupported weight type is refused, naming the tensor and the type. */
 static void
@@ -1043,7 +1083,7 @@ test_tiny_models(const char *tiny_dir, const char *golden_dir)
 
 			if (!did_self_checks && n_tok >= 9 && strcmp(key, "q4_0") == 0)
 			{
-				check_prefill_matches_steps(&m, key, tokens, n_tok, TOL_BATCH);
+				check_prefill_matches_steps(&m, key, tokens, n_tok, TOL_BATCH, TOL_BATCH);
 				did_self_checks = true;
 			}
 			llm_context_free(ctx);
@@ -1062,8 +1102,8 @@ test_tiny_models(const char *tiny_dir, const char *golden_dir)
 			int32_t		n_tok;
 			int32_t    *tokens = json_int_array(cJSON_GetObjectItemCaseSensitive(last, "tokens"), &n_tok);
 
-			check_prefill_matches_steps(&m, key, tokens, n_tok, TOL_BATCH);
-			check_two_sequences(&m, key, tokens, 11, tokens + 11, n_tok - 11, TOL_BATCH);
+			check_prefill_matches_steps(&m, key, tokens, n_tok, TOL_BATCH, TOL_BATCH);
+			check_two_sequences(&m, key, tokens, 11, tokens + 11, n_tok - 11, TOL_BATCH, TOL_BATCH);
 			check_errors(&m, key, tokens, n_tok);
 			if (strcmp(key, "f32") == 0)
 				check_linear_rope_scaling(&m, key, tokens, 40);
@@ -1134,6 +1174,7 @@ test_real_model(const char *path, const char *golden_dir, bool full)
 		int32_t    *tokens = json_int_array(cJSON_GetObjectItemCaseSensitive(p, "tokens"), &n_tok);
 		llm_context *ctx;
 		llm_error	err = {0};
+		llm_status	st;
 		double		d_abs = 0.0,
 					ref_max = 0.0,
 					t0;
@@ -1157,12 +1198,12 @@ test_real_model(const char *path, const char *golden_dir, bool full)
 		}
 
 		/*
-		 * One batch: the prompt and llama.cpp's greedy continuation but its
-		 * last token, with logits from the prompt's last position on.  Row 0
-		 * is compared with llama.cpp's logits; row i predicts continuation
-		 * token i given llama.cpp's own tokens before it ("teacher forcing"),
-		 * which measures agreement without letting one early near-tie decide
-		 * the rest of the continuation.
+		 * As llama.cpp made the golden data: the prompt in one batch, then
+		 * llama.cpp's greedy continuation one token at a time (its kernels,
+		 * and so its roundings, differ between the two).  Row 0 is compared
+		 * with llama.cpp's logits; row i predicts continuation token i given
+		 * llama.cpp's own tokens before it ("teacher forcing"), so one early
+		 * difference cannot decide the rest of the continuation.
 		 */
 		greedy = json_int_array(cJSON_GetObjectItemCaseSensitive(p, "greedy"), &n_greedy);
 		n_cmp = full ? n_greedy : (n_greedy < 16 ? n_greedy : 16);
@@ -1172,10 +1213,15 @@ test_real_model(const char *path, const char *golden_dir, bool full)
 		if (n_cmp > 1)
 			memcpy(all_tokens + n_tok, greedy, sizeof(int32_t) * (size_t) (n_cmp - 1));
 		rows = malloc(sizeof(float) * m.hp.n_vocab * (size_t) (n_all - n_tok + 1));
-		ctx = new_context(&m, 2048, n_all, 1, LLM_KV_F16);
+		ctx = new_context(&m, 2048, n_tok, 1, LLM_KV_F16);
 		t0 = now_s();
-		if (ctx == NULL || rows == NULL ||
-			feed_rows(ctx, all_tokens, n_all, n_tok - 1, rows, &err) != LLM_OK)
+		st = ctx != NULL && rows != NULL ?
+			feed_rows(ctx, all_tokens, n_tok, n_tok - 1, rows, &err) : LLM_ERR_NOMEM;
+		t_prefill += now_s() - t0;
+		n_prefill += n_tok;
+		for (int32_t i = n_tok; i < n_all && st == LLM_OK; i++)
+			st = feed(ctx, all_tokens + i, 1, i, 0, rows + (size_t) (i - n_tok + 1) * m.hp.n_vocab, &err);
+		if (st != LLM_OK)
 		{
 			CHECK(false, "%s: forward: %s", name, err.msg);
 			llm_context_free(ctx);
@@ -1185,8 +1231,6 @@ test_real_model(const char *path, const char *golden_dir, bool full)
 			free(rows);
 			continue;
 		}
-		t_prefill += now_s() - t0;
-		n_prefill += n_all;
 		memcpy(ours, rows, sizeof(float) * m.hp.n_vocab);
 		for (int32_t i = 0; i < n_cmp; i++)
 			agree += argmax(rows + (size_t) i * m.hp.n_vocab, m.hp.n_vocab) == greedy[i];
@@ -1211,8 +1255,11 @@ test_real_model(const char *path, const char *golden_dir, bool full)
 			CHECK(ok, "%s: logits_f16_b64 malformed", name);
 			if (ok)
 			{
-				/* f16 storage rounds by up to 2^-6 at |x| in [16, 32) */
-				double		d = max_abs_diff(ours, full_row, m.hp.n_vocab);
+				/*
+				 * f16 storage rounds by up to 2^-6 at |x| in [16, 32): count
+				 * only what lies beyond that rounding
+				 */
+				double		d = max_diff_beyond_f16(ours, full_row, m.hp.n_vocab);
 
 				if (d > d_abs)
 					d_abs = d;
@@ -1222,10 +1269,12 @@ test_real_model(const char *path, const char *golden_dir, bool full)
 		}
 
 		/*
-		 * Top-1: identical, except where llama.cpp's own two best logits are
-		 * closer than its own run-to-run noise (flash attention on vs off
-		 * moves them by fa_noise); there our choice must be one of the
-		 * tokens llama.cpp puts within that margin of its best.
+		 * We reproduce llama.cpp's arithmetic, so the logits must agree to
+		 * the precision of the golden file and top-1 exactly — even where
+		 * llama.cpp's own two best logits are closer than its own noise
+		 * (flash attention on vs off moves them by fa_noise, up to ~1.0 on
+		 * this model; "near-tie" below marks an acceptable choice there,
+		 * for diagnosis only).
 		 */
 		our_top1 = argmax(ours, m.hp.n_vocab);
 		top1_ok = our_top1 == ref_top1;
@@ -1240,9 +1289,9 @@ test_real_model(const char *path, const char *golden_dir, bool full)
 			}
 		}
 		n_top1 += top1_ok;
-		CHECK(top1_ok, "%s: top-1 %d, llama.cpp %d (gap %.3f)", name, our_top1, ref_top1, gap);
-		/* llama.cpp differs from itself by up to ~1.0 on this model (fa on/off) */
-		CHECK(d_abs <= 2.0, "%s: max |diff| %.3f", name, d_abs);
+		CHECK(our_top1 == ref_top1, "%s: top-1 %d, llama.cpp %d (gap %.3f)", name, our_top1, ref_top1, gap);
+		CHECK(d_abs <= TOL_SMOLLM2_LOGIT, "%s: max |diff| %.3g", name, d_abs);
+		CHECK(agree == n_cmp, "%s: %d of llama.cpp's %d greedy continuation tokens", name, agree, n_cmp);
 
 		printf("  %-22s %5d %8.4f %8.5f %8.4f %6.3f %-9s %2d/%d\n", name, n_tok, d_abs,
 			   d_abs / (ref_max > 0 ? ref_max : 1), fa_noise, gap,
@@ -1259,16 +1308,14 @@ test_real_model(const char *path, const char *golden_dir, bool full)
 		free(greedy);
 		free(rows);
 	}
-	printf("  %d prompts: top-1 identical %d, acceptable %d; max |diff| %.4f, max relative %.5f\n",
+	printf("  %d prompts: top-1 identical %d, acceptable %d; max |diff| %.3g, max relative %.3g\n",
 		   n_prompts, n_top1_strict, n_top1, worst_abs, worst_rel);
 	printf("  llama.cpp's greedy continuations, teacher-forced: %lld of %lld next tokens agree (%.1f%%)\n",
 		   (long long) cont_match, (long long) cont_total,
 		   cont_total ? 100.0 * cont_match / cont_total : 0.0);
 	printf("  prefill, one thread: %.1f tokens/s over %lld tokens\n",
 		   n_prefill / (t_prefill > 0 ? t_prefill : 1), (long long) n_prefill);
-	CHECK(n_top1 == n_prompts, "top-1 acceptable on %d of %d prompts", n_top1, n_prompts);
-	CHECK(cont_match >= 0.9 * cont_total, "teacher-forced continuation agreement %lld/%lld below 90%%",
-		  (long long) cont_match, (long long) cont_total);
+	CHECK(n_top1_strict == n_prompts, "top-1 identical on %d of %d prompts", n_top1_strict, n_prompts);
 
 	/* self-consistency on the real model, with short prompts */
 	{
@@ -1279,8 +1326,9 @@ test_real_model(const char *path, const char *golden_dir, bool full)
 		int32_t    *ta = json_int_array(cJSON_GetObjectItemCaseSensitive(pa, "tokens"), &na);
 		int32_t    *tb = json_int_array(cJSON_GetObjectItemCaseSensitive(pb, "tokens"), &nb);
 
-		check_prefill_matches_steps(&m, "smollm2", tb, nb < 24 ? nb : 24, TOL_BATCH_SMOLLM2);
-		check_two_sequences(&m, "smollm2", ta, na, tb, nb, TOL_BATCH_SMOLLM2);
+		check_prefill_matches_steps(&m, "smollm2", tb, nb < 24 ? nb : 24, TOL_BATCH_SMOLLM2,
+									TOL_STEPS_SMOLLM2);
+		check_two_sequences(&m, "smollm2", ta, na, tb, nb, TOL_BATCH_SMOLLM2, TOL_STEPS_SMOLLM2);
 		free(ta);
 		free(tb);
 	}

@@ -41,14 +41,9 @@ use Time::HiRes qw(time);
 # where llama.cpp was sure (most margins are several logits: the median is
 # 2.2), or as a token outside llama.cpp's five best.
 my $NEAR_TIE = 0.5;
-# The issue's target is 90% identical texts.  We are not there: our logits
-# differ from llama.cpp's in the last bits (see test/forward/README.md), and
-# at the rate llama.cpp agrees with itself under another summation order
-# (14/30) the texts part at near ties.  Until the arithmetic is reproduced
-# exactly, this is a regression floor at what we measure (14/30); the
-# strict check is that every mismatch is a near tie.  The measured rate is
-# printed on each run.
-my $MIN_MATCH_RATE = 0.45;
+# The issue's requirement.  Since the forward pass reproduces llama.cpp's
+# arithmetic (test/forward/README.md) we measure 100% on this machine.
+my $MIN_MATCH_RATE = 0.90;
 
 my $root = $ENV{LLM_EXT_ROOT} or die "LLM_EXT_ROOT is not set";
 my $golden_path = "$root/test/generate/golden_smollm2.json";

@@ -2826,6 +2826,10 @@ jinja_call_func(jinja_ctx *c, jinja_func f, const jinja_args *a, jvalue *out)
 					return st;
 				llm_error_set(c->err, LLM_ERR_INVALID_ARG, "%.*s",
 							  (int) (msg.n > LLM_ERROR_MSG_LEN ? LLM_ERROR_MSG_LEN : msg.n), msg.p);
+				/* An empty message (or one starting with NUL) still says what happened. */
+				if (c->err != NULL && c->err->msg[0] == '\0')
+					llm_error_set(c->err, LLM_ERR_INVALID_ARG,
+								  "the chat template raised an error without a message");
 				llm_error_detail(c->err, "raised by the model's chat template");
 				return LLM_ERR_INVALID_ARG;
 			}

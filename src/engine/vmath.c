@@ -38,8 +38,15 @@ bits_float(uint32_t u)
 	return f;
 }
 
-float
-llm_vexpf(float x)
+/*
+ * The lane functions are always inlined, so that inside the functions built
+ * for AVX2+FMA below every fmaf() becomes one vfmadd instruction instead of
+ * a call into libm; fmaf() is exact either way, so the results are the same.
+ */
+#define LANE_FN static inline __attribute__((always_inline))
+
+LANE_FN float
+vexpf_lane(float x)
 {
 	const float shifter = 0x1.8p23f;
 	const float z = fmaf(x, 0x1.715476p+0f, shifter);	/* x / ln2 + shifter */
@@ -69,19 +76,31 @@ llm_vexpf(float x)
 }
 
 float
-llm_vsilu(float x)
+llm_vexpf(float x)
 {
-	return x / (1.0f + llm_vexpf(0.0f - x));
+	return vexpf_lane(x);
 }
 
-void
-llm_swiglu(int64_t n, float *y, const float *gate, const float *up)
+LANE_FN float
+vsilu_lane(float x)
+{
+	return x / (1.0f + vexpf_lane(0.0f - x));
+}
+
+float
+llm_vsilu(float x)
+{
+	return vsilu_lane(x);
+}
+
+LANE_FN void
+swiglu_body(int64_t n, float *y, const float *gate, const float *up)
 {
 	const int64_t n_vec = n - n % 8;
 	int64_t		i;
 
 	for (i = 0; i < n_vec; i++)
-		y[i] = llm_vsilu(gate[i]) * up[i];
+		y[i] = vsilu_lane(gate[i]) * up[i];
 	for (; i < n; i++)
 		y[i] = gate[i] / (1.0f + expf(-gate[i])) * up[i];
 }
@@ -117,8 +136,8 @@ llm_reduce32(const float v[32])
 	return (t0 + t1) + (t2 + t3);
 }
 
-double
-llm_softmax_exp(int64_t n, float *y, const float *x, float max)
+LANE_FN double
+softmax_exp_body(int64_t n, float *y, const float *x, float max)
 {
 	double		sum = 0.0;
 
@@ -128,7 +147,7 @@ llm_softmax_exp(int64_t n, float *y, const float *x, float max)
 
 		for (int k = 0; k < 8; k++)
 		{
-			lane[k] = i + k < n ? llm_vexpf(x[i + k] - max) : 0.0f;
+			lane[k] = i + k < n ? vexpf_lane(x[i + k] - max) : 0.0f;
 			if (i + k < n)
 				y[i + k] = lane[k];
 		}
@@ -272,4 +291,44 @@ llm_sum_lanes(float *out, const float *acc, int64_t n, int64_t stride, bool gemm
 			lane[l] = acc[(size_t) l * stride + i];
 		out[i] = gemm ? llm_hsum8(lane) : llm_reduce32(lane);
 	}
+}
+
+/* ------------------------------------------------------------------------
+ * SwiGLU and softmax: the same lanes, built twice.
+ */
+#ifdef VMATH_AVX2
+static AVX2_FN void
+swiglu_fma(int64_t n, float *y, const float *gate, const float *up)
+{
+	swiglu_body(n, y, gate, up);
+}
+
+static AVX2_FN double
+softmax_exp_fma(int64_t n, float *y, const float *x, float max)
+{
+	return softmax_exp_body(n, y, x, max);
+}
+#endif
+
+void
+llm_swiglu(int64_t n, float *y, const float *gate, const float *up)
+{
+#ifdef VMATH_AVX2
+	if (use_avx2())
+	{
+		swiglu_fma(n, y, gate, up);
+		return;
+	}
+#endif
+	swiglu_body(n, y, gate, up);
+}
+
+double
+llm_softmax_exp(int64_t n, float *y, const float *x, float max)
+{
+#ifdef VMATH_AVX2
+	if (use_avx2())
+		return softmax_exp_fma(n, y, x, max);
+#endif
+	return softmax_exp_body(n, y, x, max);
 }

@@ -30,7 +30,7 @@
  *     /tmp/fuzz_tok_corpus test/fuzz/corpus/tokenizer
  *   LLM_FUZZ_TOKENIZER_MODE=vocab /tmp/fuzz_tokenizer -max_total_time=120 \
  *     -max_len=16384 /tmp/fuzz_tokvocab_corpus test/fuzz/corpus/tokenizer_vocab \
- *     test/fuzz/corpus/gguf
+ *     /tmp/fuzz_gguf_seeds   # python3 test/make_bad_ggufs.py --seeds DIR
  * LLM_FUZZ_VOCAB=builtin-spm uses a small built-in SentencePiece vocabulary
  * instead.  With LLM_FUZZ_DUMP_SEED=dir the target writes both built-in
  * vocabularies there as GGUF files (how corpus/tokenizer_vocab/ was made;

@@ -15,7 +15,7 @@ ENGINE_SRCS = $(wildcard src/engine/*.c)
 OBJS = $(GLUE_SRCS:.c=.o) $(ENGINE_SRCS:.c=.o)
 
 DATA = sql/llm_ext--$(EXTVERSION).sql
-REGRESS = tokenize models errors generate
+REGRESS = tokenize models errors generate structured
 REGRESS_OPTS = --inputdir=. --load-extension=$(EXTENSION)
 
 PG_CPPFLAGS = -Isrc/engine -Isrc

@@ -10,7 +10,8 @@ CREATE TABLE tickets (
     id         serial PRIMARY KEY,
     created_at timestamptz NOT NULL DEFAULT now(),
     subject    text NOT NULL,
-    body       text NOT NULL
+    body       text NOT NULL,
+    category   text
 );
 
 INSERT INTO tickets (subject, body) VALUES
@@ -32,7 +33,8 @@ CREATE TABLE emails (
     id       serial PRIMARY KEY,
     sender   text NOT NULL,
     received timestamptz NOT NULL DEFAULT now(),
-    body     text NOT NULL
+    body     text NOT NULL,
+    data     jsonb
 );
 
 INSERT INTO emails (sender, body) VALUES
@@ -46,3 +48,17 @@ INSERT INTO emails (sender, body) VALUES
  'お世話になっております。先日注文した商品（注文番号: JP-2024-0588）がまだ届いておりません。配送状況を確認していただけますでしょうか。よろしくお願いいたします。田中'),
 ('cfo@fabrikam.com',
  'Quick one: can you confirm whether the Q2 license renewal (150 seats at $42/seat/month) includes premium support? We need to close the budget by Friday.');
+
+-- The JSON Schema scripts/demo extracts from each email (llm_extract_json).
+DROP TABLE IF EXISTS demo_schemas;
+CREATE TABLE demo_schemas (name text PRIMARY KEY, schema jsonb NOT NULL);
+INSERT INTO demo_schemas VALUES ('email', '{
+  "type": "object",
+  "properties": {
+    "customer": {"type": "string", "maxLength": 60},
+    "order_id": {"type": ["string", "null"], "pattern": "^[A-Za-z0-9#-]{3,24}$"},
+    "amount":   {"type": ["number", "null"], "minimum": 0},
+    "request":  {"enum": ["refund", "delivery status", "contract", "question", "other"]}
+  },
+  "required": ["customer", "order_id", "amount", "request"]
+}');

@@ -72,3 +72,32 @@ CREATE FUNCTION llm_chat(messages jsonb,
 RETURNS text
 AS 'MODULE_PATHNAME', 'sql_llm_chat'
 LANGUAGE C VOLATILE PARALLEL RESTRICTED COST 1000000;
+
+-- Structured output.  llm_extract_json decodes under the JSON schema (the
+-- engine's constraint), so the result always parses and validates;
+-- llm_classify returns exactly one of its labels; both decode greedily, so
+-- the same row gives the same answer.  A NULL input (or schema / labels)
+-- gives NULL.  Same volatility and parallel safety as llm_generate.
+CREATE FUNCTION llm_extract_json(input text,
+                                 schema jsonb,
+                                 instruction text DEFAULT NULL,
+                                 max_tokens integer DEFAULT NULL,
+                                 model text DEFAULT NULL)
+RETURNS jsonb
+AS 'MODULE_PATHNAME', 'sql_llm_extract_json'
+LANGUAGE C VOLATILE PARALLEL RESTRICTED COST 1000000;
+
+CREATE FUNCTION llm_classify(input text,
+                             labels text[],
+                             instruction text DEFAULT NULL,
+                             model text DEFAULT NULL)
+RETURNS text
+AS 'MODULE_PATHNAME', 'sql_llm_classify'
+LANGUAGE C VOLATILE PARALLEL RESTRICTED COST 1000000;
+
+CREATE FUNCTION llm_summarize(input text,
+                              max_words integer DEFAULT 60,
+                              model text DEFAULT NULL)
+RETURNS text
+AS 'MODULE_PATHNAME', 'sql_llm_summarize'
+LANGUAGE C VOLATILE PARALLEL RESTRICTED COST 1000000;

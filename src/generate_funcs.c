@@ -26,22 +26,11 @@
 #include "llm_errors.h"
 #include "llm_ext.h"
 #include "llm_text.h"
+#include "generation.h"
 #include "model_cache.h"
 
 PG_FUNCTION_INFO_V1(sql_llm_generate);
 PG_FUNCTION_INFO_V1(sql_llm_chat);
-
-/* What both functions take besides their messages. */
-typedef struct GenerateArgs
-{
-	int32		max_tokens;
-	double		temperature;
-	double		top_p;
-	int32		top_k;
-	uint64		seed;
-	List	   *stop;			/* of char * (UTF-8) */
-	const char *model;			/* NULL: llm.default_model */
-} GenerateArgs;
 
 static int
 interrupt_requested(void *arg)
@@ -49,8 +38,8 @@ interrupt_requested(void *arg)
 	return (QueryCancelPending || ProcDiePending) ? 1 : 0;
 }
 
-static void
-read_generate_args(FunctionCallInfo fcinfo, int a_max, int a_temp, int a_top_p,
+void
+llm_read_generate_args(FunctionCallInfo fcinfo, int a_max, int a_temp, int a_top_p,
 				   int a_top_k, int a_seed, int a_stop, int a_model,
 				   GenerateArgs *args)
 {
@@ -123,31 +112,20 @@ token_text(const llm_vocab *vocab, int32_t id)
 }
 
 /*
- * Render msgs with the model's template, tokenize, generate; return the
- * answer as text.  raw_prompt != NULL: plain completion of that text, no
- * template.
+ * The prompt's token ids (llm_malloc'd: the caller llm_frees them).  msgs
+ * are rendered with the model's chat template; raw_prompt != NULL: that
+ * text as it is, with BOS as the model's metadata says.
  */
-static text *
-run_generation(LlmModel *model, const llm_chat_message *msgs, int n_msgs,
-			   const char *raw_prompt, size_t raw_len, const GenerateArgs *args)
+int32_t *
+llm_prompt_tokens(LlmModel *model, const llm_chat_message *msgs, int n_msgs,
+				  const char *raw_prompt, size_t raw_len, int32_t *n_tokens)
 {
 	llm_error	err = {0};
-	llm_generator *gen;
 	char	   *prompt_text = NULL;
 	size_t		prompt_len = 0;
 	int32_t    *ids = NULL;
 	size_t		n_ids = 0;
-	llm_generate_params params;
-	llm_generate_result res;
-	const char **stops;
-	ListCell   *lc;
-	int			i;
 	llm_status	st;
-	text	   *result;
-	int32_t		n_ctx;
-
-	n_ctx = llm_context_size > 0 ? llm_context_size : (int32_t) model->hparams.n_ctx_train;
-	gen = llm_model_generator(model, n_ctx);
 
 	if (raw_prompt != NULL)
 	{
@@ -181,13 +159,55 @@ run_generation(LlmModel *model, const llm_chat_message *msgs, int n_msgs,
 						  &ids, &n_ids, &err);
 		llm_free(prompt_text);
 	}
+	if (st == LLM_OK && n_ids > (size_t) INT32_MAX)
+		st = llm_error_set(&err, LLM_ERR_LIMIT, "the prompt has too many tokens");
 	if (st != LLM_OK)
 	{
 		llm_free(ids);
 		llm_report_error(&err, "could not tokenize the prompt");
 	}
+	*n_tokens = (int32_t) n_ids;
+	return ids;
+}
 
-	stops = palloc(sizeof(char *) * (list_length(args->stop) + 1));
+/* The context size generation uses for model. */
+int32_t
+llm_generation_n_ctx(LlmModel *model)
+{
+	return llm_context_size > 0 ? llm_context_size : (int32_t) model->hparams.n_ctx_train;
+}
+
+/*
+ * Generate from prompt ids (which this function llm_frees, also on ERROR)
+ * and return the answer's UTF-8 bytes (palloc'd, NUL-terminated).
+ * constraint: NULL, or a schema constraint (generate.h).
+ */
+char *
+llm_run_generation(LlmModel *model, int32_t *ids, int32_t n_ids,
+				   const GenerateArgs *args, llm_constraint *constraint,
+				   size_t *out_len)
+{
+	llm_error	err = {0};
+	llm_generator *gen;
+	llm_generate_params params;
+	llm_generate_result res;
+	const char **stops;
+	ListCell   *lc;
+	int			i;
+	llm_status	st;
+	char	   *result;
+
+	PG_TRY();
+	{
+		gen = llm_model_generator(model, llm_generation_n_ctx(model));
+		stops = palloc(sizeof(char *) * (list_length(args->stop) + 1));
+	}
+	PG_CATCH();
+	{
+		llm_free(ids);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
 	i = 0;
 	foreach(lc, args->stop)
 		stops[i++] = lfirst(lc);
@@ -204,21 +224,18 @@ run_generation(LlmModel *model, const llm_chat_message *msgs, int n_msgs,
 	params.n_stop = i;
 	params.interrupt = interrupt_requested;
 	params.interrupt_arg = NULL;
+	params.constraint = constraint;
 
-	for (;;)
+	st = llm_generate(gen, ids, n_ids, &params, &res, &err);
+	llm_free(ids);
+	if (st == LLM_ERR_CANCELLED)
 	{
-		st = llm_generate(gen, ids, (int32_t) Min(n_ids, (size_t) INT32_MAX), &params, &res, &err);
-		if (st != LLM_ERR_CANCELLED)
-			break;
 		/* No engine frame is on the stack now: let PostgreSQL act. */
-		llm_free(ids);
-		ids = NULL;
 		CHECK_FOR_INTERRUPTS();
 		ereport(ERROR,
 				(errcode(ERRCODE_QUERY_CANCELED),
 				 errmsg("generation was interrupted")));
 	}
-	llm_free(ids);
 	if (st != LLM_OK)
 		llm_report_error(&err, "could not generate");
 
@@ -227,7 +244,10 @@ run_generation(LlmModel *model, const llm_chat_message *msgs, int n_msgs,
 
 	PG_TRY();
 	{
-		result = llm_utf8_to_text(res.text, res.text_len);
+		result = palloc(res.text_len + 1);
+		memcpy(result, res.text, res.text_len);
+		result[res.text_len] = '\0';
+		*out_len = res.text_len;
 	}
 	PG_FINALLY();
 	{
@@ -235,6 +255,21 @@ run_generation(LlmModel *model, const llm_chat_message *msgs, int n_msgs,
 	}
 	PG_END_TRY();
 	return result;
+}
+
+/* Render, tokenize and generate without a constraint; the answer as text. */
+static text *
+run_generation(LlmModel *model, const llm_chat_message *msgs, int n_msgs,
+			   const char *raw_prompt, size_t raw_len, const GenerateArgs *args)
+{
+	int32_t		n_ids;
+	int32_t    *ids;
+	char	   *answer;
+	size_t		len;
+
+	ids = llm_prompt_tokens(model, msgs, n_msgs, raw_prompt, raw_len, &n_ids);
+	answer = llm_run_generation(model, ids, n_ids, args, NULL, &len);
+	return llm_utf8_to_text(answer, len);
 }
 
 Datum
@@ -251,7 +286,7 @@ sql_llm_generate(PG_FUNCTION_ARGS)
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
 	/* prompt, max_tokens, temperature, top_p, top_k, seed, stop, system, raw, model */
-	read_generate_args(fcinfo, 1, 2, 3, 4, 5, 6, 9, &args);
+	llm_read_generate_args(fcinfo, 1, 2, 3, 4, 5, 6, 9, &args);
 	raw = PG_ARGISNULL(8) ? false : PG_GETARG_BOOL(8);
 	prompt = llm_text_to_utf8(PG_GETARG_TEXT_PP(0), &len);
 	model = llm_get_model(args.model);
@@ -304,7 +339,7 @@ sql_llm_chat(PG_FUNCTION_ARGS)
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
 	/* messages, max_tokens, temperature, top_p, top_k, seed, stop, model */
-	read_generate_args(fcinfo, 1, 2, 3, 4, 5, 6, 7, &args);
+	llm_read_generate_args(fcinfo, 1, 2, 3, 4, 5, 6, 7, &args);
 
 	messages = PG_GETARG_JSONB_P(0);
 	if (JB_ROOT_IS_SCALAR(messages) || !JB_ROOT_IS_ARRAY(messages))

@@ -142,6 +142,7 @@ free_model(LlmModel *m)
 	llm_generator_free(m->generator);
 	llm_weights_free(m->weights);
 	llm_chat_template_free(m->chat_template);
+	llm_token_trie_free(m->token_trie);
 	llm_vocab_free(m->vocab);
 	gguf_close(m->gguf);
 	free(m->name);
@@ -339,4 +340,20 @@ llm_model_chat_template(LlmModel *model)
 										model->name));
 	}
 	return model->chat_template;
+}
+
+llm_token_trie *
+llm_model_token_trie(LlmModel *model)
+{
+	llm_error	err = {0};
+
+	if (model->token_trie != NULL)
+		return model->token_trie;
+	if (llm_token_trie_build(model->vocab, &model->token_trie, &err) != LLM_OK)
+	{
+		model->token_trie = NULL;
+		llm_report_error(&err, psprintf("could not index the vocabulary of model \"%s\"",
+										model->name));
+	}
+	return model->token_trie;
 }

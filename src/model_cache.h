@@ -5,6 +5,7 @@
 #define LLM_MODEL_CACHE_H
 
 #include "chat_template.h"
+#include "constraint.h"
 #include "generate.h"
 #include "gguf.h"
 #include "llama.h"
@@ -30,6 +31,7 @@ typedef struct LlmModel
 	llm_generator *generator;	/* KV cache + scratch, for gen_n_ctx tokens */
 	int32_t		gen_n_ctx;
 	llm_chat_template *chat_template;	/* compiled tokenizer.chat_template */
+	llm_token_trie *token_trie;	/* the vocabulary's bytes, for schema masks */
 	struct LlmModel *next;
 } LlmModel;
 
@@ -56,6 +58,9 @@ extern llm_generator *llm_model_generator(LlmModel *model, int32_t n_ctx);
 
 /* The model's compiled chat template (ChatML when it has none). */
 extern llm_chat_template *llm_model_chat_template(LlmModel *model);
+
+/* The vocabulary trie constrained decoding walks, built on first use. */
+extern llm_token_trie *llm_model_token_trie(LlmModel *model);
 
 /* Is this model open in this backend, with the file as it is now? */
 extern bool llm_model_is_loaded(const char *name, const char *path);

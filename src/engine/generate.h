@@ -12,6 +12,7 @@
 #define LLM_ENGINE_GENERATE_H
 
 #include "common.h"
+#include "constraint.h"
 #include "llama.h"
 #include "sampler.h"
 #include "tokenizer.h"
@@ -42,6 +43,19 @@ typedef struct llm_generate_params
 	int32_t		n_stop;
 	llm_interrupt_fn interrupt; /* polled between tokens and layers; may be NULL */
 	void	   *interrupt_arg;
+
+	/*
+	 * A schema constraint (constraint.h), or NULL.  With one, every token
+	 * keeps the text a prefix of a valid document, end-of-generation is
+	 * allowed only once the document is complete, and generation ends as
+	 * soon as nothing may follow.  max_tokens then bounds the whole
+	 * document: when the tokens left are just enough for the shortest
+	 * completion, sampling stops and that completion is appended (its
+	 * tokens counted), so the result always validates; LLM_ERR_LIMIT if
+	 * even the shortest document needs more than max_tokens tokens.
+	 * Stop strings are not used with a constraint.
+	 */
+	llm_constraint *constraint;
 } llm_generate_params;
 
 typedef struct llm_generate_result
@@ -54,6 +68,7 @@ typedef struct llm_generate_result
 	double		prefill_seconds;
 	double		decode_seconds;
 	llm_finish_reason finish;
+	int32_t		n_completed;	/* constraint: tokens of the appended completion */
 } llm_generate_result;
 
 /*

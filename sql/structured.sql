@@ -13,7 +13,8 @@ END $$;
 -- The guide's example, and the document's shape.
 SELECT llm_extract_json('Hello, this is Maria Lopez. My order 4471 has not arrived.',
     '{"type":"object","properties":{"customer":{"type":"string"},"order_id":{"type":"integer"}},"required":["customer","order_id"]}');
-SELECT jsonb_typeof(d->'customer') AS customer, jsonb_typeof(d->'order_id') AS order_id
+SELECT jsonb_typeof(d->'invoice') AS invoice, jsonb_typeof(d->'total') AS total,
+       jsonb_typeof(d->'paid') AS paid, d->>'currency' IN ('EUR', 'USD', 'GBP') AS currency
 FROM (SELECT llm_extract_json('Invoice INV-77 from ACME, total 12.50 EUR, paid: yes.',
     '{"type":"object","properties":{"invoice":{"type":"string","pattern":"^INV-[0-9]+$"},
       "total":{"type":"number","minimum":0},"paid":{"type":"boolean"},
@@ -22,9 +23,10 @@ FROM (SELECT llm_extract_json('Invoice INV-77 from ACME, total 12.50 EUR, paid: 
 -- Scalars, enums and const at the top level.
 SELECT llm_extract_json('The meeting is on Friday.', '{"enum":["monday","tuesday","wednesday","thursday","friday"]}');
 SELECT llm_extract_json('anything', '{"const":{"ok":true}}');
-SELECT llm_extract_json('I am 42 years old.', '{"type":"integer","minimum":0,"maximum":150}');
+SELECT llm_extract_json('I am 42 years old.', '{"type":"object","properties":{"age":{"type":"integer","minimum":0,"maximum":150}},"required":["age"]}');
+SELECT (llm_extract_json('I am 42 years old.', '{"type":"integer","minimum":0,"maximum":150}')::text)::int BETWEEN 0 AND 150 AS bounded;
 -- A tiny max_tokens: the engine closes the document the shortest valid way.
-SELECT llm_extract_json('Bob is 30.', '{"type":"object","properties":{"name":{"type":"string"},"age":{"type":"integer"}},"required":["name","age"]}', max_tokens => 8);
+SELECT llm_extract_json('Bob is 30.', '{"type":"object","properties":{"name":{"type":"string"},"age":{"type":"integer"}},"required":["name","age"]}', max_tokens => 12);
 -- ... and errors with 54000 when even the shortest document does not fit.
 SELECT pg_temp.try($$SELECT llm_extract_json('x', '{"type":"string","minLength":40,"pattern":"^[a-z]+$"}', max_tokens => 3)$$);
 -- NULL input or schema: NULL.

@@ -22,6 +22,7 @@
 
 #include "catalog/pg_type.h"
 #include "fmgr.h"
+#include "miscadmin.h"
 #include "mb/pg_wchar.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
@@ -278,6 +279,99 @@ sql_llm_extract_json(PG_FUNCTION_ARGS)
 }
 
 /*
+ * Up to this many labels, llm_classify scores every label in full (the
+ * model's probability of the label followed by its end-of-turn token) and
+ * returns the most probable one: the exact best choice under the "one of
+ * the labels" constraint, and better than greedy decoding, which commits to
+ * a label's first token before seeing the rest.  Beyond it, decoding under
+ * the labels' constraint picks the label in one pass.
+ */
+#define CLASSIFY_SCORE_MAX_LABELS 64
+
+static int
+interrupt_requested(void *arg)
+{
+	return (QueryCancelPending || ProcDiePending) ? 1 : 0;
+}
+
+/*
+ * The index of the most probable label after the prompt ids (which are
+ * llm_free'd here).  ERRORs like generation does.
+ */
+static int
+best_label(LlmModel *model, int32_t *ids, int32_t n_ids,
+		   const char **labels, const size_t *label_lens, int n)
+{
+	llm_error	err = {0};
+	llm_generator *gen;
+	int32_t		end_token;
+	int			best = 0;
+	double		best_lp = 0.0;
+	int			i;
+
+	PG_TRY();
+	{
+		gen = llm_model_generator(model, llm_generation_n_ctx(model));
+	}
+	PG_CATCH();
+	{
+		llm_free(ids);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	end_token = llm_vocab_eot(model->vocab);
+	if (end_token < 0)
+		end_token = llm_vocab_eos(model->vocab);
+
+	for (i = 0; i < n; i++)
+	{
+		int32_t    *cont = NULL;
+		size_t		n_cont = 0;
+		int32_t    *with_end;
+		double		lp;
+		llm_status	st;
+
+		st = llm_tokenize(model->vocab, labels[i], label_lens[i], false, false,
+						  &cont, &n_cont, &err);
+		if (st == LLM_OK && n_cont + 1 > (size_t) 256)
+			st = llm_error_set(&err, LLM_ERR_LIMIT, "label %d is longer than 255 tokens", i + 1);
+		with_end = st == LLM_OK ? llm_calloc(n_cont + 1, sizeof(int32_t)) : NULL;
+		if (st == LLM_OK && with_end == NULL)
+			st = llm_error_set(&err, LLM_ERR_NOMEM, "out of memory");
+		if (st == LLM_OK)
+		{
+			if (n_cont > 0)
+				memcpy(with_end, cont, n_cont * sizeof(int32_t));
+			with_end[n_cont] = end_token;
+			st = llm_generator_score(gen, ids, n_ids, with_end,
+									 end_token >= 0 ? (int32_t) n_cont + 1 : (int32_t) n_cont,
+									 interrupt_requested, NULL, &lp, &err);
+		}
+		llm_free(cont);
+		llm_free(with_end);
+		if (st != LLM_OK)
+		{
+			llm_free(ids);
+			if (st == LLM_ERR_CANCELLED)
+			{
+				CHECK_FOR_INTERRUPTS();
+				ereport(ERROR,
+						(errcode(ERRCODE_QUERY_CANCELED),
+						 errmsg("classification was interrupted")));
+			}
+			llm_report_error(&err, "could not score the labels");
+		}
+		if (i == 0 || lp > best_lp)
+		{
+			best = i;
+			best_lp = lp;
+		}
+	}
+	llm_free(ids);
+	return best;
+}
+
+/*
  * llm_classify(input text, labels text[], instruction text, model text)
  * RETURNS text: exactly one of labels.
  */
@@ -346,14 +440,23 @@ sql_llm_classify(PG_FUNCTION_ARGS)
 	/* A label takes at most one token per byte. */
 	greedy_args(&args, (int32) Min(longest + 1, (size_t) PG_INT32_MAX), NULL);
 
+	initStringInfo(&user);
+	appendStringInfo(&user, "%s\nLabels: ",
+					 instruction ? instruction : "Classify the text.");
+	for (i = 0; i < n; i++)
+		appendStringInfo(&user, "%s%s", i > 0 ? ", " : "", labels[i]);
+	appendStringInfo(&user, "\n\nText:\n%s\n\nAnswer with one label.", input);
+
+	if (n <= CLASSIFY_SCORE_MAX_LABELS)
+	{
+		llm_schema_free(schema);
+		ids = chat_tokens(model, system_prompt, user.data, &n_ids);
+		i = best_label(model, ids, n_ids, labels, label_lens, n);
+		PG_RETURN_DATUM(PointerGetDatum(PG_DETOAST_DATUM_COPY(elems[i])));
+	}
+
 	PG_TRY();
 	{
-		initStringInfo(&user);
-		appendStringInfo(&user, "%s\nLabels: ",
-						 instruction ? instruction : "Classify the text.");
-		for (i = 0; i < n; i++)
-			appendStringInfo(&user, "%s%s", i > 0 ? ", " : "", labels[i]);
-		appendStringInfo(&user, "\n\nText:\n%s\n\nAnswer with one label.", input);
 		ids = chat_tokens(model, system_prompt, user.data, &n_ids);
 		answer = generate_constrained(model, schema, ids, n_ids, &args, &answer_len);
 	}

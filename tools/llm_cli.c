@@ -21,6 +21,14 @@
  *     --kv f16|f32  KV cache type (default f16)
  *     --reps N      repeat prefill N times and report the median (default 1)
  *     --quiet       print only the timing lines
+ *     --schema FILE decode under the JSON schema in FILE through llm_generate
+ *                   (greedy unless --temp; -n is max_tokens): prints the
+ *                   document, the decode speed and the constraint's cost
+ *                   (tokens checked first, full masks and their time, tokens
+ *                   of an appended completion), then the same prompt
+ *                   decoded unconstrained for as many tokens, for comparison
+ *     --temp T      sampling temperature with --schema (default 0)
+ *     --seed N      sampling seed with --schema (default 0)
  *
  * Prefill speed is prompt tokens over the time of the forward calls that
  * take them; decode speed is tokens over the time of the one-token calls,
@@ -28,6 +36,8 @@
  * matrix plus the output projection) times decode tokens/s.
  */
 #include "chat_template.h"
+#include "constraint.h"
+#include "generate.h"
 #include "gguf.h"
 #include "llama.h"
 #include "model_info.h"
@@ -114,11 +124,150 @@ prefill(llm_context *ctx, const int32_t *tokens, int32_t n, float *out, llm_erro
 	return st;
 }
 
+static char *
+read_text_file(const char *path, size_t *len)
+{
+	FILE	   *f = fopen(path, "rb");
+	char	   *buf = NULL;
+	long		n;
+
+	if (f == NULL)
+		return NULL;
+	if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0)
+	{
+		buf = malloc((size_t) n + 1);
+		if (buf != NULL && fread(buf, 1, (size_t) n, f) == (size_t) n)
+		{
+			buf[n] = '\0';
+			*len = (size_t) n;
+		}
+		else
+		{
+			free(buf);
+			buf = NULL;
+		}
+	}
+	fclose(f);
+	return buf;
+}
+
+/*
+ * --schema: generate through llm_generate under the schema, then the same
+ * prompt without it for as many tokens, and print both speeds and the
+ * constraint's counters.
+ */
+static int
+run_schema(const llm_weights *w, const llm_vocab *vocab, const char *schema_path,
+		   const int32_t *tokens, int32_t n_tokens, int32_t n_gen, int32_t n_ctx,
+		   double temperature, uint64_t seed, bool quiet)
+{
+	llm_error	err = {0};
+	char	   *text;
+	size_t		len = 0;
+	llm_schema *schema = NULL;
+	llm_token_trie *trie = NULL;
+	llm_constraint *con = NULL;
+	llm_generator *g = NULL;
+	llm_context_params cp = llm_context_default_params();
+	llm_generate_params gp;
+	llm_generate_result res;
+	llm_constraint_stats stats;
+	double		t0,
+				t_compile,
+				t_trie,
+				tps_con = 0.0;
+	int32_t		n_con;
+
+	text = read_text_file(schema_path, &len);
+	if (text == NULL)
+	{
+		fprintf(stderr, "llm_cli: cannot read %s\n", schema_path);
+		return 1;
+	}
+	t0 = now_s();
+	if (llm_schema_compile(text, len, &schema, &err) != LLM_OK)
+	{
+		fprintf(stderr, "llm_cli: schema: %s\n", err.msg);
+		if (err.detail[0])
+			fprintf(stderr, "  %s\n", err.detail);
+		free(text);
+		return 1;
+	}
+	t_compile = now_s() - t0;
+	free(text);
+	t0 = now_s();
+	if (llm_token_trie_build(vocab, &trie, &err) != LLM_OK)
+	{
+		fprintf(stderr, "llm_cli: token trie: %s\n", err.msg);
+		return 1;
+	}
+	t_trie = now_s() - t0;
+	if (llm_constraint_create(schema, trie, vocab, &con, &err) != LLM_OK)
+	{
+		fprintf(stderr, "llm_cli: constraint: %s\n", err.msg);
+		return 1;
+	}
+	cp.n_ctx = n_ctx;
+	if (llm_generator_create(w, vocab, &cp, &g, &err) != LLM_OK)
+	{
+		fprintf(stderr, "llm_cli: generator: %s\n", err.msg);
+		return 1;
+	}
+	memset(&gp, 0, sizeof(gp));
+	gp.max_tokens = n_gen;
+	llm_sampler_params_init(&gp.sampling);
+	gp.sampling.temperature = temperature;
+	gp.sampling.seed = seed;
+	gp.constraint = con;
+	if (llm_generate(g, tokens, n_tokens, &gp, &res, &err) != LLM_OK)
+	{
+		fprintf(stderr, "llm_cli: generate: %s\n", err.msg);
+		if (err.detail[0])
+			fprintf(stderr, "  %s\n", err.detail);
+		return 1;
+	}
+	llm_constraint_get_stats(con, &stats);
+	if (!quiet)
+		printf("%s\n", res.text);
+	n_con = res.n_generated;
+	if (res.n_generated > 1 && res.decode_seconds > 0)
+		tps_con = (res.n_generated - 1) / res.decode_seconds;
+	printf("schema: compiled in %.2f ms (%d nodes); token trie built in %.1f ms\n",
+		   t_compile * 1e3, schema->n_nodes, t_trie * 1e3);
+	printf("constrained: %d tokens sampled + %d completed (finish %d); decode %.2f tokens/s; "
+		   "%lld checked first, %lld full masks in %.2f ms (%.3f ms per token)\n",
+		   res.n_generated, res.n_completed, (int) res.finish, tps_con,
+		   (long long) stats.n_checks, (long long) stats.n_masks, stats.mask_seconds * 1e3,
+		   res.n_generated > 0 ? stats.mask_seconds * 1e3 / res.n_generated : 0.0);
+	llm_free(res.text);
+
+	/* the same prompt, as many tokens, no constraint (end-of-turn ignored: -1 below) */
+	gp.constraint = NULL;
+	gp.max_tokens = n_con > 1 ? n_con : n_gen;
+	if (llm_generate(g, tokens, n_tokens, &gp, &res, &err) == LLM_OK)
+	{
+		if (res.n_generated > 1 && res.decode_seconds > 0)
+		{
+			double		tps = (res.n_generated - 1) / res.decode_seconds;
+
+			printf("unconstrained: %d tokens; decode %.2f tokens/s; constrained/unconstrained %.3f\n",
+				   res.n_generated, tps, tps_con / tps);
+		}
+		llm_free(res.text);
+	}
+	llm_generator_free(g);
+	llm_constraint_free(con);
+	llm_token_trie_free(trie);
+	llm_schema_free(schema);
+	return 0;
+}
+
 static void
 usage(void)
 {
 	fprintf(stderr, "usage: llm_cli MODEL.gguf [-p TEXT | -t IDS] [-n N] [--chat] [--special] "
-			"[--ctx N] [--batch N] [--kv f16|f32] [--reps N] [--quiet]\n");
+			"[--ctx N] [--batch N] [--kv f16|f32] [--reps N] [--quiet] "
+			"[--schema FILE [--temp T] [--seed N]]\n");
 	exit(2);
 }
 
@@ -136,6 +285,9 @@ main(int argc, char **argv)
 	bool		chat = false,
 				special = false,
 				quiet = false;
+	const char *schema_path = NULL;
+	double		temperature = 0.0;
+	uint64_t	seed = 0;
 	llm_kv_type kv_type = LLM_KV_F16;
 	gguf_file  *f = NULL;
 	llm_hparams hp;
@@ -179,6 +331,12 @@ main(int argc, char **argv)
 			n_ctx = atoi(v), i++;
 		else if (strcmp(a, "--batch") == 0)
 			n_batch = atoi(v), i++;
+		else if (strcmp(a, "--schema") == 0)
+			schema_path = v, i++;
+		else if (strcmp(a, "--temp") == 0)
+			temperature = atof(v), i++;
+		else if (strcmp(a, "--seed") == 0)
+			seed = strtoull(v, NULL, 10), i++;
 		else if (strcmp(a, "--reps") == 0)
 			reps = atoi(v) > 0 ? atoi(v) : 1, i++;
 		else if (strcmp(a, "--kv") == 0)
@@ -266,6 +424,19 @@ main(int argc, char **argv)
 	{
 		fprintf(stderr, "llm_cli: empty prompt\n");
 		return 1;
+	}
+
+	if (schema_path != NULL)
+	{
+		int			rc = run_schema(w, vocab, schema_path, tokens, (int32_t) n_tokens, n_gen,
+									n_ctx, temperature, seed, quiet);
+
+		llm_free(tokens);
+		llm_context_free(ctx);
+		llm_vocab_free(vocab);
+		llm_weights_free(w);
+		gguf_close(f);
+		return rc;
 	}
 
 	logits = malloc(sizeof(float) * hp.n_vocab);

@@ -28,7 +28,9 @@ int32_t		llm_generator_n_ctx(const llm_generator *g);
 /* Why generation ended. */
 typedef enum llm_finish_reason
 {
-	LLM_FINISH_EOG,				/* the model ended its turn */
+	LLM_FINISH_EOG,				/* the model ended its turn (with a constraint:
+								 * or the document is complete and nothing
+								 * may follow) */
 	LLM_FINISH_STOP,			/* a stop string appeared */
 	LLM_FINISH_LENGTH,			/* max_tokens were generated */
 	LLM_FINISH_CONTEXT			/* the context is full */
@@ -53,7 +55,9 @@ typedef struct llm_generate_params
 	 * completion, sampling stops and that completion is appended (its
 	 * tokens counted), so the result always validates; LLM_ERR_LIMIT if
 	 * even the shortest document needs more than max_tokens tokens.
-	 * Stop strings are not used with a constraint.
+	 * Stop strings are not used with a constraint.  The finish reason is
+	 * LLM_FINISH_LENGTH (or _CONTEXT) when a completion was appended.
+	 * llm_generate resets the constraint first.
 	 */
 	llm_constraint *constraint;
 } llm_generate_params;
@@ -81,5 +85,19 @@ typedef struct llm_generate_result
 llm_status	llm_generate(llm_generator *g, const int32_t *prompt, int32_t n_prompt,
 						 const llm_generate_params *p, llm_generate_result *res,
 						 llm_error *err);
+
+/*
+ * The log-probability (natural log, summed over tokens) the model gives the
+ * continuation cont after prompt: log P(cont | prompt).  Reuses and updates
+ * the cache like llm_generate (the prompt's shared prefix is not
+ * recomputed), so scoring several continuations of one prompt costs about
+ * one pass over each continuation.  n_cont must fit one batch.
+ * LLM_ERR_LIMIT when prompt + continuation exceed the context;
+ * LLM_ERR_CANCELLED when interrupt returned non-zero.
+ */
+llm_status	llm_generator_score(llm_generator *g, const int32_t *prompt, int32_t n_prompt,
+								const int32_t *cont, int32_t n_cont,
+								llm_interrupt_fn interrupt, void *interrupt_arg,
+								double *log_prob, llm_error *err);
 
 #endif							/* LLM_ENGINE_GENERATE_H */

@@ -64,6 +64,14 @@ void		llm_json_matcher_rollback(llm_json_matcher *m, llm_json_mark mark);
  */
 bool		llm_json_matcher_failed(const llm_json_matcher *m);
 
+/*
+ * Is the state exactly one stack inside a string value with no pattern, at
+ * a character boundary?  Then *room = characters the string may still
+ * take.  (The token mask's shortcut: which tokens keep such a string going
+ * depends only on their bytes and on room.)
+ */
+bool		llm_json_matcher_plain_string(const llm_json_matcher *m, int32_t *room);
+
 /* Is the text so far a complete valid document? */
 bool		llm_json_matcher_is_complete(const llm_json_matcher *m);
 /* ... and can no byte follow it (so generation must end here)? */

@@ -12,21 +12,30 @@
  * chosen so that a generated document always validates and generation
  * cannot run away:
  *   - objects contain only declared properties, in declaration order,
- *     unless additionalProperties is given explicitly (true or a schema):
- *     then other keys may follow the declared ones;
+ *     unless additionalProperties is given explicitly (true or a schema),
+ *     or minProperties needs more keys than are declared: then other keys
+ *     may follow the declared ones (never next to patternProperties, whose
+ *     patterns name properties: there minProperties is met with properties
+ *     named by the patterns' shortest strings);
+ *   - oneOf: a branch may be narrowed so that its documents match no other
+ *     branch (it does not write a property another branch requires);
+ *     optional properties that dependencies / "not": {"required": ...}
+ *     would constrain are not written;
  *   - strings without maxLength are capped at LLM_SCHEMA_DEFAULT_MAX_CHARS;
  *   - numbers have no exponent and at most LLM_SCHEMA_MAX_FRACTION_DIGITS
  *     fraction digits; integers have no leading zeros and no "-0";
  *   - whitespace between tokens is bounded (json_matcher.h).
  *
  * Errors (llm_error message names the keyword and the JSON pointer of the
- * schema location, e.g. "uniqueItems at /properties/tags is not supported"):
+ * schema location as a URI fragment, e.g.
+ * 'keyword "uniqueItems" at #/properties/tags is not supported'):
  *   LLM_ERR_UNSUPPORTED  a JSON Schema validation keyword we do not enforce
- *                        (uniqueItems, not, if/then/else, dependencies,
- *                        dependentRequired, dependentSchemas, multipleOf,
- *                        propertyNames, contains, unevaluated*, ...), a
- *                        regex construct we do not support, a format we do
- *                        not enforce, a oneOf whose branches may overlap, a
+ *                        (uniqueItems, not, if/then/else, multipleOf,
+ *                        contains, unevaluated*, ...) where it can matter
+ *                        (uniqueItems on a value that cannot be an array
+ *                        is inert), a regex construct we do not support, a
+ *                        format we do not enforce on a value that can be a
+ *                        string, a oneOf whose branches may overlap, a
  *                        remote $ref;
  *   LLM_ERR_INVALID_ARG  malformed: not JSON, not an object/boolean, a keyword
  *                        with the wrong type ({"type": 12}), a $ref that does
@@ -105,9 +114,13 @@ typedef struct llm_schema_node
 	/* strings: lengths in characters; max_chars is always finite */
 	int32_t		min_chars;
 	int32_t		max_chars;
-	llm_regex  *regex;			/* NULL: any string; owned by the node */
+	llm_regex  *regex;			/* NULL: any string; owned by the schema (nodes
+								 * with the same patterns share one); it never
+								 * accepts a control character U+0000..U+001F */
 
-	/* numbers (INTEGER and FRACTION); bounds as written, exact for |x| < 2^53 */
+	/* numbers (INTEGER and FRACTION); bounds as written, exact for |x| < 2^53
+	 * (a node whose only number type is INTEGER has them as inclusive
+	 * integers; FRACTION without INTEGER means no integer is in bounds) */
 	bool		has_min;
 	bool		min_exclusive;
 	double		min;
@@ -124,7 +137,8 @@ typedef struct llm_schema_node
 	int32_t		max_items;		/* INT32_MAX: unbounded */
 
 	/* objects: properties in declaration order; `additional` is the schema
-	 * of other keys (-1: none are generated) */
+	 * of other keys (-1: none are generated).  Other keys never repeat the
+	 * name of a property in props (nor each other). */
 	int32_t		n_props;
 	llm_schema_prop *props;
 	int32_t		additional;
@@ -132,7 +146,11 @@ typedef struct llm_schema_node
 	int32_t		max_props;		/* INT32_MAX: unbounded */
 
 	/* Computed after compiling: bytes of the shortest document of this node,
-	 * INT64_MAX when none exists (the node is then never entered). */
+	 * INT64_MAX when none exists (the node is then never entered).  In a
+	 * compiled schema every node reachable from the root has a finite
+	 * min_bytes: options without a document (types, optional properties,
+	 * anyOf children, items) are removed, so no NEVER node is reachable.
+	 * An ANYOF node's first child is one as short as the node. */
 	int64_t		min_bytes;
 } llm_schema_node;
 

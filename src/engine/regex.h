@@ -19,6 +19,17 @@
  * backreferences, lookaround, \b, Unicode property escapes — is
  * LLM_ERR_UNSUPPORTED naming the construct; a malformed pattern
  * (unbalanced parenthesis, bad range, {3,2}) is LLM_ERR_INVALID_ARG.
+ * A named group (?<name>...) is a plain group.
+ *
+ * Where ECMA-262 and Python's re (what most validators run) read a
+ * construct differently, the automaton accepts only what both accept:
+ * \d \w \s match what both match (ASCII digits, ASCII word characters,
+ * whitespace other than U+FEFF); \D \W \S and negated classes exclude
+ * what either matches (so \D excludes every Unicode digit and \W every
+ * letter, digit and mark); "." excludes \n \r U+2028 U+2029; $ is the end
+ * of the string only.  Constructs the two read in different ways ({,n},
+ * [] and [^], \u{...}, letter escapes such as \Z or \a) are
+ * LLM_ERR_UNSUPPORTED.
  *
  * Matching mode: JSON Schema patterns are NOT anchored (ECMA "search"):
  * "abc" accepts any string containing abc, "^abc" any string starting with
@@ -38,8 +49,10 @@ typedef enum llm_regex_mode
 	LLM_REGEX_FULL				/* the whole string must match */
 } llm_regex_mode;
 
-/* Limits: patterns longer than this, or automata with more states, are
- * LLM_ERR_UNSUPPORTED ("pattern too complex"). */
+/* Limits: patterns longer than this, or automata with more states (after
+ * minimisation), are LLM_ERR_UNSUPPORTED ("pattern too complex"); so are
+ * patterns whose expansion ({m,n} copies the repeated part) or subset
+ * construction would take too much memory or time. */
 #define LLM_REGEX_MAX_PATTERN_LEN 4096
 #define LLM_REGEX_MAX_STATES 20000
 
@@ -54,7 +67,11 @@ typedef enum llm_regex_mode
  * The pruning accounts for it.
  *
  * An intersection that accepts no string at all is still a valid automaton:
- * llm_regex_start returns -1.
+ * llm_regex_start returns -1.  n == 0 means no pattern: every valid UTF-8
+ * string (minus excluded characters).
+ *
+ * The automaton is minimal, and its states are numbered from the start
+ * (state 0 when anything is accepted) in breadth-first order.
  */
 llm_status	llm_regex_compile(const char *const *patterns, const size_t *lens,
 							  const llm_regex_mode *modes, int n,
@@ -78,6 +95,14 @@ int32_t		llm_regex_n_states(const llm_regex *re);
  * automaton in state) be completed by between min_more and max_more more
  * characters into an accepted string?  A state inside a UTF-8 sequence
  * counts the character being completed as one of the "more".
+ *
+ * The answer is exact: never true unless such a completion exists.  Most
+ * calls are answered in O(1) from the shortest and longest completion of
+ * each state; a window strictly inside them (lengths can have gaps: (ab)*)
+ * is answered from a table of achievable counts made at compile time.
+ * Should that table exceed its budget (only huge automata whose counts
+ * take very long to become periodic), counts beyond it are answered "no",
+ * never a wrong "yes".  The automaton is read-only after compiling.
  */
 bool		llm_regex_can_finish(const llm_regex *re, int32_t state,
 								 int32_t min_more, int32_t max_more);
@@ -100,7 +125,14 @@ bool		llm_regex_matches(const llm_regex *re, const char *s, size_t len);
  * date-time, date, time, email, hostname, ipv4, ipv6, uuid, uri.  Returns
  * a pattern for LLM_REGEX_FULL, or NULL for a format we do not know.
  * Each accepts only strings that Python's jsonschema format checkers (and
- * the RFCs they follow) accept, so generated values always validate.
+ * the RFCs they follow) accept, so generated values always validate.  The
+ * subsets: date-time/date/time in RFC 3339 with upper-case T and Z, real
+ * calendar dates (February 29 in leap years only), no leap second; email
+ * as dot-atoms of [A-Za-z0-9_%+-] at a domain of at least two labels;
+ * hostname as at most 6 labels of at most 41 characters; ipv6 without an
+ * embedded IPv4 part or zone; uri as scheme ":" then "//" host [":" port]
+ * path, or an absolute or rootless path, with optional query and fragment,
+ * in ASCII.
  */
 const char *llm_regex_format_pattern(const char *format);
 

@@ -25,11 +25,11 @@
  * construct differently, the automaton accepts only what both accept:
  * \d \w \s match what both match (ASCII digits, ASCII word characters,
  * whitespace other than U+FEFF); \D \W \S and negated classes exclude
- * what either matches (so \D excludes every Unicode digit and \W every
- * letter, digit and mark); "." excludes \n \r U+2028 U+2029; $ is the end
- * of the string only.  Constructs the two read in different ways ({,n},
- * [] and [^], \u{...}, letter escapes such as \Z or \a) are
- * LLM_ERR_UNSUPPORTED.
+ * what either matches (so \D excludes every Unicode number and \W every
+ * letter, number and mark, both also unassigned code points); "."
+ * excludes \n \r U+2028 U+2029; $ is the end of the string only.
+ * Constructs the two read in different ways ({,n}, [] and [^], \u{...},
+ * letter escapes such as \Z or \a) are LLM_ERR_UNSUPPORTED.
  *
  * Matching mode: JSON Schema patterns are NOT anchored (ECMA "search"):
  * "abc" accepts any string containing abc, "^abc" any string starting with

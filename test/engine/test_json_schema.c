@@ -780,6 +780,51 @@ test_structure(void)
 	}
 	llm_schema_free(s);
 
+	/* many properties (looked up through an index), merged by allOf */
+	{
+		char		big[8192];
+		size_t		len = 0;
+		llm_error	err;
+
+		len += snprintf(big + len, sizeof(big) - len, "{\"type\":\"object\",\"allOf\":[{\"properties\":{");
+		for (int i = 0; i < 40; i++)
+			len += snprintf(big + len, sizeof(big) - len, "%s\"p%d\":{\"type\":\"integer\",\"minimum\":%d}",
+							i ? "," : "", i, i);
+		len += snprintf(big + len, sizeof(big) - len,
+						"},\"required\":[\"p39\"]},{\"properties\":{\"p20\":{\"maximum\":25},"
+						"\"p39\":{\"maximum\":39}},\"additionalProperties\":false}],"
+						"\"enum\":[{\"p39\":39,\"p20\":21},{\"p39\":39,\"p20\":30},{\"p38\":38}]}");
+		s = NULL;
+		CHECK(llm_schema_compile(big, len, &s, &err) == LLM_OK, "40 properties: %s", err.msg);
+		if (s)
+		{
+			r = root_of(s);
+			/* the enum filtered by the merged properties: only the first fits */
+			CHECK(r->kind == LLM_SN_LITERALS && r->n_literals == 1 &&
+				  strcmp(r->literals[0].text, "{\"p39\":39,\"p20\":21}") == 0, "enum filtered");
+		}
+		llm_schema_free(s);
+		/* the same without the enum */
+		memcpy(strstr(big, ",\"enum\""), "}", 2);
+		s = NULL;
+		CHECK(llm_schema_compile(big, strlen(big), &s, &err) == LLM_OK, "40 properties: %s", err.msg);
+		if (s)
+		{
+			r = root_of(s);
+			CHECK(r->n_props == 2 && strcmp(r->props[0].name, "p20") == 0 &&
+				  strcmp(r->props[1].name, "p39") == 0 && r->props[1].required,
+				  "only p20 and p39 survive additionalProperties false");
+			if (r->n_props == 2)
+			{
+				const llm_schema_node *p20 = &s->nodes[r->props[0].node];
+
+				CHECK(p20->min == 20 && p20->max == 25, "p20 in [20,25]: [%g,%g]", p20->min, p20->max);
+			}
+			check_graph("40 properties", s);
+		}
+		llm_schema_free(s);
+	}
+
 	/* compile_choice */
 	{
 		const char *labels[] = {"spam", "ham", "eggs"};

@@ -34,9 +34,10 @@ SELECT llm_extract_json(NULL, '{}') IS NULL AS null_input, llm_extract_json('x',
 
 -- Unenforced validation keywords: 0A000 naming the keyword and its place.
 SELECT pg_temp.try($$SELECT llm_extract_json('x', '{"type":"array","uniqueItems":true}')$$);
-SELECT pg_temp.try($$SELECT llm_extract_json('x', '{"type":"object","properties":{"a":{"not":{"type":"string"}}}}')$$);
+SELECT pg_temp.try($$SELECT llm_extract_json('x', '{"type":"object","properties":{"a":{"not":{"minLength":3}}}}')$$);
 SELECT pg_temp.try($$SELECT llm_extract_json('x', '{"if":{"type":"string"},"then":{"minLength":2}}')$$);
-SELECT pg_temp.try($$SELECT llm_extract_json('x', '{"type":"object","dependencies":{"a":["b"]}}')$$);
+SELECT pg_temp.try($$SELECT llm_extract_json('x', '{"type":"object","properties":{"tags":{"type":"array","contains":{"const":"a"}}}}')$$);
+SELECT pg_temp.try($$SELECT llm_extract_json('x', '{"$defs":{"t":{"type":"array","uniqueItems":true}},"type":"object","properties":{"t":{"$ref":"#/$defs/t"}}}')$$);
 SELECT pg_temp.try($$SELECT llm_extract_json('x', '{"type":"integer","multipleOf":5}')$$);
 SELECT pg_temp.try($$SELECT llm_extract_json('x', '{"type":"string","format":"credit-card"}')$$);
 SELECT pg_temp.try($$SELECT llm_extract_json('x', '{"$ref":"https://example.com/schema.json"}')$$);

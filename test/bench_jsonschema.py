@@ -4,8 +4,8 @@
 README there) — the table issue 4 asks for.
 
     test/bench_jsonschema.py [--datasets A,B,...] [--sample N] [--seed S]
-                             [--compile-only] [--max-tokens N] [--db CONNINFO]
-                             [--user OSUSER] [--jobs-log FILE]
+                             [--compile-only] [--random N] [--max-tokens N]
+                             [--db CONNINFO] [--user OSUSER] [--jobs-log FILE]
 
 1. Compile coverage, for EVERY schema of each dataset, with the engine's
    command-line checker tools/llm_schema_check (built into a temporary
@@ -177,9 +177,28 @@ def reason_key(rec):
 # ---------------------------------------------------------------------------
 # 2. generation through SQL
 
-def generate(db, items, max_tokens, batch, log):
-    """items: list of (file, schema); returns file -> "OK <json>" | "ERROR ..."."""
+def load_log(path):
+    """(dataset, file, max_tokens) -> result, from earlier --jobs-log files."""
+    done = {}
+    if path and os.path.exists(path):
+        with open(path, encoding="utf-8") as f:
+            for line in f:
+                if line.strip():
+                    rec = json.loads(line)
+                    done[(rec.get("dataset"), rec["file"], rec.get("max_tokens"))] = rec["result"]
+    return done
+
+
+def generate(db, ds, items, max_tokens, batch, log, done):
+    """items: list of (file, schema); returns file -> "OK <json>" | "ERROR ...".
+    Results found in done (an earlier run's log) are reused."""
     out = {}
+    for f, _ in items:
+        if (ds, f, max_tokens) in done:
+            out[f] = done[(ds, f, max_tokens)]
+    if out:
+        print("  %d results reused from the log" % len(out), file=sys.stderr)
+    items = [it for it in items if it[0] not in out]
     for k in range(0, len(items), batch):
         chunk = items[k:k + batch]
         rows = [(sql_text(GENERIC_INPUT), sql_text(json.dumps(s)) + "::jsonb", "NULL",
@@ -198,7 +217,8 @@ def generate(db, items, max_tokens, batch, log):
         for (f, _), r in zip(chunk, res):
             out[f] = r
             if log:
-                log.write(json.dumps({"file": f, "result": r}, ensure_ascii=False) + "\n")
+                log.write(json.dumps({"dataset": ds, "file": f, "max_tokens": max_tokens,
+                                      "result": r}, ensure_ascii=False) + "\n")
                 log.flush()
         print("  %d/%d generated (%.1f s for the last %d)" % (
             min(k + batch, len(items)), len(items), time.time() - t0, len(chunk)),
@@ -260,13 +280,16 @@ def main():
     ap.add_argument("--user", default=None)
     ap.add_argument("--random", type=int, default=0,
                     help="also validate N random documents per compiled schema from the checker")
-    ap.add_argument("--jobs-log", default=None, help="append every generation result to this file")
+    ap.add_argument("--jobs-log", default=None,
+                    help="append every generation result to this file, and reuse the results "
+                         "already in it (same dataset, file and max_tokens)")
     args = ap.parse_args()
     names = [d for d in args.datasets.split(",") if d]
 
     tmp = tempfile.mkdtemp(prefix="bench_jsonschema.")
     checker = build_checker(tmp)
     db = None if args.compile_only else Psql(args.db, user=args.user)
+    done = load_log(args.jobs_log)
     log = open(args.jobs_log, "a", encoding="utf-8") if args.jobs_log else None
     rows = []
     reasons = {}
@@ -299,7 +322,7 @@ def main():
             items = [(f, s) for f, s in schemas if f in pick]
             db.settings = {"statement_timeout": "%ds" % args.timeout}
             t0 = time.time()
-            results = generate(db, items, args.max_tokens, args.batch, log)
+            results = generate(db, ds, items, args.max_tokens, args.batch, log, done)
             row["gen_seconds"] = time.time() - t0
             n_valid, errors, examples = validate_all(items, results)
             row.update({"sample": len(items), "valid": n_valid, "errors": errors})

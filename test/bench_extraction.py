@@ -36,6 +36,7 @@ import sys
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.dont_write_bytecode = True  # no __pycache__ in test/structured
 sys.path.insert(0, os.path.join(HERE, "structured"))
 from pgrun import Psql, sql_text  # noqa: E402
 from validate import first_error  # noqa: E402

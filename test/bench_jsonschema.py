@@ -47,6 +47,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
+sys.dont_write_bytecode = True  # no __pycache__ in test/structured
 sys.path.insert(0, os.path.join(HERE, "structured"))
 from pgrun import Psql, sql_text  # noqa: E402
 
